@@ -1,0 +1,109 @@
+/* compile.c - pass 3 and 4's driver: lay out globals, lower each probe,
+ * allocate registers, emit BPF, and describe the maps and probes of the
+ * object.  The whole back end reads top to bottom in cg_compile(). */
+#include <string.h>
+
+#include "codegen/ir.h"
+
+int cg_srcpos(CgObject *o, const SrcLoc *loc)
+{
+	if (!loc || loc->file < 0)
+		return -1;
+	/* consecutive instructions share positions: reuse the last one */
+	if (o->nsrcpos && o->srcpos[o->nsrcpos - 1].file == loc->file &&
+	    o->srcpos[o->nsrcpos - 1].line == loc->line && o->srcpos[o->nsrcpos - 1].col == loc->col)
+		return o->nsrcpos - 1;
+	o->srcpos = arena_grow(o->a, o->srcpos, &o->capsrcpos, o->nsrcpos + 1, sizeof *o->srcpos);
+	o->srcpos[o->nsrcpos] = *loc;
+	return o->nsrcpos++;
+}
+
+int cg_errsite(CgObject *o, const char *msg, const char *near, const SrcLoc *loc)
+{
+	o->errs = arena_grow(o->a, o->errs, &o->caperrs, o->nerrs + 1, sizeof *o->errs);
+	o->errs[o->nerrs] = (CgErrSite){ msg, near ? near : "", *loc };
+	return o->nerrs++;
+}
+
+/* Globals go after the runtime's own words in the data map. */
+static void *layout_globals(Session *s, CgObject *o)
+{
+	uint32_t off = BSTAP_DATA_GLOBALS;
+	uint32_t cap = (uint32_t)((s->maxstringlen + 7) & ~7);
+	for (Symbol *g = s->globals; g; g = g->next) {
+		g->index = (int)off;
+		off += g->type == TY_STRING ? cap : 8;
+	}
+	o->data_size = off;
+	char *init = arena_alloc(o->a, off);
+	for (Symbol *g = s->globals; g; g = g->next) {
+		Node *v = g->decl ? g->decl->init : NULL;
+		if (!v)
+			continue;
+		if (v->kind == AST_NUM)
+			memcpy(init + g->index, &v->num, 8);
+		else if (v->kind == AST_STR)
+			memcpy(init + g->index, v->str, v->slen < cap - 1 ? v->slen : cap - 1);
+	}
+	return init;
+}
+
+static int add_map(CgObject *o, ElfMap m)
+{
+	o->maps[o->nmaps] = m;
+	return o->nmaps++;
+}
+
+int cg_compile(Session *s, CgObject *o)
+{
+	memset(o, 0, sizeof *o);
+	o->s = s;
+	o->a = s->arena;
+	void *init = layout_globals(s, o);
+	o->map_events = add_map(o, (ElfMap){ .name = BSTAP_MAP_EVENTS, .kind = ELF_MAP_BTF,
+	                                     .type = BPF_MAP_TYPE_RINGBUF, .max_entries = 1u << 20 });
+	o->map_data = add_map(o, (ElfMap){ .name = BSTAP_SEC_DATA, .kind = ELF_MAP_DATA,
+	                                   .value_size = o->data_size, .max_entries = 1, .init = init });
+	o->map_scratch = add_map(o, (ElfMap){ .name = BSTAP_MAP_SCRATCH, .kind = ELF_MAP_BTF,
+	                                      .type = BPF_MAP_TYPE_PERCPU_ARRAY, .key_size = 4,
+	                                      .max_entries = 1 });
+
+	o->progs = arena_alloc(o->a, sizeof *o->progs * (size_t)(s->nprobes + 1));
+	o->probes = arena_alloc(o->a, sizeof *o->probes * (size_t)(s->nprobes + 1));
+	o->probe_strs = arena_alloc(o->a, sizeof(char *) * 3 * (size_t)(s->nprobes + 1));
+	for (int i = 0; i < s->nprobes; i++) {
+		ProbeInst *inst = s->probes[i];
+		const Provider *prov = inst->prov;
+		if (!prov->abi_kind)
+			continue; /* never */
+		const char *name = arena_printf(o->a, "probe_%d", i);
+		IrFunc *f = lower_probe(o, inst, name);
+		if (!f)
+			continue;
+		ir_prune(f);
+		if (s->verbose >= 4)
+			ir_dump(stderr, f);
+		if (ra_allocate(f, &inst->pp->loc) < 0)
+			continue;
+		ElfProg *p = &o->progs[o->nprogs];
+		if (bpf_emit(f, p, o->a, &inst->pp->loc) < 0)
+			continue;
+		p->name = name;
+		p->section = prov->section(inst, o->a);
+		int k = o->nprogs++;
+		o->probes[k] = (struct bstap_probe){ .kind = prov->abi_kind, .arg = inst->order,
+		                                     .flags = inst->pp->optional ? BSTAP_PF_OPTIONAL : 0 };
+		o->probe_strs[3 * k] = name;
+		o->probe_strs[3 * k + 1] = arena_strdup(o->a, prov->attach_target(inst));
+		o->probe_strs[3 * k + 2] = inst->pp_text;
+	}
+	if (o->scratch_size == 0)
+		o->scratch_size = 8;
+	o->maps[o->map_scratch].value_size = o->scratch_size;
+	if (o->scratch_size > 32768) {
+		diag_at(DIAG_ERROR, "error", NULL,
+		        "probes need %u bytes of string space per CPU (limit 32768): lower MAXSTRINGLEN",
+		        o->scratch_size);
+	}
+	return diag_errors() ? -1 : 0;
+}

@@ -1,0 +1,332 @@
+/* regalloc.c - register allocation by graph colouring, with spilling.
+ *
+ * Requires: IR whose virtual registers may be defined several times (locals
+ * are plain vregs), with helper arguments and results moved through r0..r5
+ * explicitly.  Provides: the same IR on r0..r9 only.
+ *
+ * 1. Liveness: backward dataflow per instruction over the control flow.
+ * 2. Interference: a register defined at an instruction interferes with
+ *    everything live after it (a helper call defines r0..r5, so values
+ *    live across calls end up in r6..r9).  Physical registers are
+ *    precoloured nodes.
+ * 3. Colouring in order of first definition, following move hints so that
+ *    "mov r1, v" usually vanishes.
+ * 4. A vreg that finds no colour is spilled to an 8-byte stack slot (which
+ *    keeps the verifier's pointer tracking): each use loads into a fresh
+ *    short-lived vreg and each definition stores one; then start again.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen/ir.h"
+
+#define NPHYS 11
+#define MAX_ROUNDS 64
+
+typedef uint64_t Word;
+#define WBITS 64
+
+typedef struct {
+	int nregs;       /* IR_VREG0 + nvregs */
+	int words;       /* words per register set */
+	Word *live;      /* live-out set per instruction: n * words */
+	Word *graph;     /* interference: nregs * words */
+	int *label_at;   /* instruction index of each label */
+} RA;
+
+static inline void set_bit(Word *s, int i) { s[i / WBITS] |= (Word)1 << (i % WBITS); }
+static inline bool has_bit(const Word *s, int i) { return s[i / WBITS] >> (i % WBITS) & 1; }
+
+/* The registers instruction `in` uses and defines (at most 6 each). */
+static int uses_of(const IrInsn *in, int *u)
+{
+	int n = 0;
+	switch (in->kind) {
+	case IRK_INSN: {
+		int cls = BPF_CLASS(in->code);
+		if (cls == BPF_ALU64 || cls == BPF_ALU) {
+			int op = BPF_OP(in->code);
+			if (op != BPF_MOV)
+				u[n++] = in->dst;
+			if (BPF_SRC(in->code) == BPF_X && op != BPF_NEG)
+				u[n++] = in->src;
+		} else if (cls == BPF_LDX) {
+			u[n++] = in->src;
+		} else if (cls == BPF_STX) {
+			u[n++] = in->dst;
+			u[n++] = in->src;
+		} else if (cls == BPF_ST) {
+			u[n++] = in->dst;
+		} else if (in->code == (BPF_JMP | BPF_EXIT)) {
+			u[n++] = 0;
+		}
+		break;
+	}
+	case IRK_JUMP:
+		if (BPF_OP(in->code) != BPF_JA) {
+			u[n++] = in->dst;
+			if (BPF_SRC(in->code) == BPF_X)
+				u[n++] = in->src;
+		}
+		break;
+	case IRK_CALL_HELPER:
+		for (int i = 1; i <= in->off && i <= 5; i++)
+			u[n++] = i;
+		break;
+	case IRK_LABEL: case IRK_LDMAP: case IRK_LDMAPVAL: case IRK_LDIMM64:
+		break;
+	}
+	return n;
+}
+
+static int defs_of(const IrInsn *in, int *d)
+{
+	int n = 0;
+	switch (in->kind) {
+	case IRK_INSN: {
+		int cls = BPF_CLASS(in->code);
+		if (cls == BPF_ALU64 || cls == BPF_ALU || cls == BPF_LDX)
+			d[n++] = in->dst;
+		break;
+	}
+	case IRK_LDMAP: case IRK_LDMAPVAL: case IRK_LDIMM64:
+		d[n++] = in->dst;
+		break;
+	case IRK_CALL_HELPER:
+		for (int i = 0; i <= 5; i++)
+			d[n++] = i;
+		break;
+	case IRK_JUMP: case IRK_LABEL:
+		break;
+	}
+	return n;
+}
+
+static bool falls_through(const IrInsn *in)
+{
+	if (in->kind == IRK_JUMP && BPF_OP(in->code) == BPF_JA)
+		return false;
+	return !(in->kind == IRK_INSN && in->code == (BPF_JMP | BPF_EXIT));
+}
+
+static void liveness(RA *ra, const IrFunc *f)
+{
+	int W = ra->words;
+	Word *in_set = calloc((size_t)W, sizeof(Word));
+	bool changed = true;
+	memset(ra->live, 0, sizeof(Word) * (size_t)W * (size_t)f->n);
+	while (changed) {
+		changed = false;
+		for (int i = f->n - 1; i >= 0; i--) {
+			const IrInsn *in = &f->v[i];
+			Word *out = &ra->live[(size_t)i * W];
+			/* out = union of live-in of successors; live-in(j) is
+			 * computed on the fly from live-out(j) */
+			int succ[2], ns = 0;
+			if (falls_through(in) && i + 1 < f->n)
+				succ[ns++] = i + 1;
+			if (in->kind == IRK_JUMP)
+				succ[ns++] = ra->label_at[in->label];
+			for (int k = 0; k < ns; k++) {
+				int j = succ[k];
+				const IrInsn *sj = &f->v[j];
+				memcpy(in_set, &ra->live[(size_t)j * W], sizeof(Word) * (size_t)W);
+				int r[8], nr = defs_of(sj, r);
+				for (int q = 0; q < nr; q++)
+					if (r[q] >= 0)
+						in_set[r[q] / WBITS] &= ~((Word)1 << (r[q] % WBITS));
+				nr = uses_of(sj, r);
+				for (int q = 0; q < nr; q++)
+					if (r[q] >= 0)
+						set_bit(in_set, r[q]);
+				for (int w = 0; w < W; w++)
+					if ((out[w] | in_set[w]) != out[w]) {
+						out[w] |= in_set[w];
+						changed = true;
+					}
+			}
+		}
+	}
+	free(in_set);
+}
+
+static void add_edge(RA *ra, int a, int b)
+{
+	if (a == b || a < 0 || b < 0 || a == IR_FP || b == IR_FP)
+		return;
+	set_bit(&ra->graph[(size_t)a * ra->words], b);
+	set_bit(&ra->graph[(size_t)b * ra->words], a);
+}
+
+static void interference(RA *ra, const IrFunc *f)
+{
+	memset(ra->graph, 0, sizeof(Word) * (size_t)ra->words * (size_t)ra->nregs);
+	for (int i = 0; i < f->n; i++) {
+		const IrInsn *in = &f->v[i];
+		const Word *out = &ra->live[(size_t)i * ra->words];
+		int d[8], nd = defs_of(in, d);
+		/* a move does not make its source and destination interfere */
+		int move_src = (in->kind == IRK_INSN && in->code == (BPF_ALU64 | BPF_MOV | BPF_X)) ? in->src : -1;
+		for (int k = 0; k < nd; k++) {
+			for (int w = 0; w < ra->words; w++) {
+				Word bits = out[w];
+				while (bits) {
+					int b = __builtin_ctzll(bits);
+					bits &= bits - 1;
+					int r = w * WBITS + b;
+					if (r != move_src)
+						add_edge(ra, d[k], r);
+				}
+			}
+			/* registers defined together (a call's r0..r5) */
+			for (int k2 = 0; k2 < nd; k2++)
+				add_edge(ra, d[k], d[k2]);
+		}
+	}
+}
+
+/* Rewrite vreg v into a stack slot at fp+off. */
+static void spill(IrFunc *f, int v, int off)
+{
+	IrInsn *old = f->v;
+	int n = f->n;
+	f->v = NULL;
+	f->n = f->cap = 0;
+	int saved_pos = f->cur_srcpos;
+	for (int i = 0; i < n; i++) {
+		IrInsn in = old[i];
+		int u[8], nu = uses_of(&in, u), d[8], nd = defs_of(&in, d);
+		bool uses = false, defs = false;
+		for (int k = 0; k < nu; k++)
+			uses |= u[k] == v;
+		for (int k = 0; k < nd; k++)
+			defs |= d[k] == v;
+		f->cur_srcpos = in.srcpos;
+		if (!uses && !defs) {
+			ir_append(f, in);
+			continue;
+		}
+		int t = ir_vreg(f);
+		if (uses)
+			ir_emit_ldx(f, BPF_DW, t, IR_FP, (int16_t)off);
+		if (in.dst == v)
+			in.dst = t;
+		if (in.src == v)
+			in.src = t;
+		ir_append(f, in);
+		if (defs)
+			ir_emit_stx(f, BPF_DW, IR_FP, (int16_t)off, t);
+	}
+	f->cur_srcpos = saved_pos;
+}
+
+/* Registers to try, best first, when no hint applies. */
+static const int order_short[] = {1, 2, 3, 4, 5, 0, 6, 7, 8, 9};
+
+static int try_color(RA *ra, const IrFunc *f, int *color)
+{
+	int nv = f->nvregs;
+	for (int i = 0; i < NPHYS; i++)
+		color[i] = i;
+	for (int v = IR_VREG0; v < IR_VREG0 + nv; v++)
+		color[v] = -1;
+	/* move hints: vreg -> physical register or other vreg */
+	int *hint = malloc(sizeof(int) * (size_t)ra->nregs);
+	for (int i = 0; i < ra->nregs; i++)
+		hint[i] = -1;
+	for (int i = 0; i < f->n; i++) {
+		const IrInsn *in = &f->v[i];
+		if (in->kind == IRK_INSN && in->code == (BPF_ALU64 | BPF_MOV | BPF_X)) {
+			if (in->dst >= IR_VREG0 && hint[in->dst] < 0)
+				hint[in->dst] = in->src;
+			if (in->src >= IR_VREG0 && hint[in->src] < 0)
+				hint[in->src] = in->dst;
+		}
+	}
+	int failed = -1;
+	for (int v = IR_VREG0; v < IR_VREG0 + nv && failed < 0; v++) {
+		const Word *adj = &ra->graph[(size_t)v * ra->words];
+		bool busy[NPHYS] = {false};
+		busy[IR_FP] = true;
+		bool any = false;
+		for (int w = 0; w < ra->words; w++) {
+			Word bits = adj[w];
+			any |= bits != 0;
+			while (bits) {
+				int b = __builtin_ctzll(bits);
+				bits &= bits - 1;
+				int r = w * WBITS + b;
+				if (r < ra->nregs && color[r] >= 0)
+					busy[color[r]] = true;
+			}
+		}
+		int c = -1;
+		int h = hint[v];
+		if (h >= 0 && color[h] >= 0 && !busy[color[h]])
+			c = color[h];
+		for (size_t k = 0; c < 0 && k < sizeof order_short / sizeof order_short[0]; k++)
+			if (!busy[order_short[k]])
+				c = order_short[k];
+		if (c < 0)
+			failed = v;
+		color[v] = c;
+		(void)any;
+	}
+	free(hint);
+	return failed;
+}
+
+int ra_allocate(IrFunc *f, const SrcLoc *where)
+{
+	for (int round = 0; round < MAX_ROUNDS; round++) {
+		RA ra;
+		ra.nregs = IR_VREG0 + f->nvregs;
+		ra.words = (ra.nregs + WBITS - 1) / WBITS;
+		if ((size_t)ra.nregs * (size_t)ra.words > (size_t)64 << 20) {
+			diag_at(DIAG_ERROR, "error", where, "probe is too large to compile (%d values)", f->nvregs);
+			return -1;
+		}
+		ra.label_at = malloc(sizeof(int) * (size_t)(f->nlabels + 1));
+		for (int i = 0; i < f->nlabels; i++)
+			ra.label_at[i] = -1;
+		for (int i = 0; i < f->n; i++)
+			if (f->v[i].kind == IRK_LABEL)
+				ra.label_at[f->v[i].label] = i;
+		ra.live = malloc(sizeof(Word) * (size_t)ra.words * (size_t)(f->n + 1));
+		ra.graph = malloc(sizeof(Word) * (size_t)ra.words * (size_t)ra.nregs);
+		liveness(&ra, f);
+		interference(&ra, f);
+		int *color = malloc(sizeof(int) * (size_t)ra.nregs);
+		int failed = try_color(&ra, f, color);
+		free(ra.live);
+		free(ra.graph);
+		free(ra.label_at);
+		if (failed < 0) {
+			/* rewrite and drop moves that became no-ops */
+			int j = 0;
+			for (int i = 0; i < f->n; i++) {
+				IrInsn in = f->v[i];
+				if (in.dst >= IR_VREG0)
+					in.dst = color[in.dst];
+				if (in.src >= IR_VREG0)
+					in.src = color[in.src];
+				if (in.kind == IRK_INSN && in.code == (BPF_ALU64 | BPF_MOV | BPF_X) && in.dst == in.src)
+					continue;
+				f->v[j++] = in;
+			}
+			f->n = j;
+			free(color);
+			return 0;
+		}
+		free(color);
+		int off = ir_stack_alloc(f, 8);
+		if (!off) {
+			diag_at(DIAG_ERROR, "error", where,
+			        "probe needs more than 512 bytes of stack to hold its values");
+			return -1;
+		}
+		spill(f, failed, off);
+	}
+	diag_at(DIAG_ERROR, "error", where, "register allocation did not converge");
+	return -1;
+}

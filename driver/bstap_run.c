@@ -1,0 +1,84 @@
+/* bstap_run.c - run an object compiled earlier with bstap -p4, on a host
+ * without compiler, tapsets or debuginfo (stap's stapbpf). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/rt.h"
+
+static void usage(FILE *out)
+{
+	fputs("Usage: bstap-run [OPTIONS] FILE.bo\n"
+	      "Run a bstap object (written by bstap -p4 -o FILE.bo).\n"
+	      "\n"
+	      "  -o FILE      send the script's output to FILE\n"
+	      "  -c CMD       run CMD under the probes; stop when it exits\n"
+	      "  -x PID       target() is PID\n"
+	      "  -T SECONDS   stop after SECONDS\n"
+	      "  -v           more verbose (repeatable)\n"
+	      "  -w           no warnings\n"
+	      "  -V           print the version\n"
+	      "  -h           print this help\n",
+	      out);
+}
+
+int main(int argc, char **argv)
+{
+	RtOptions ro = { .warnings = true };
+	int c;
+	char *end;
+	while ((c = getopt(argc, argv, "+o:c:x:T:vwVh")) != -1) {
+		switch (c) {
+		case 'o':
+			ro.output = optarg;
+			break;
+		case 'c':
+			ro.command = optarg;
+			break;
+		case 'x':
+			ro.target_pid = (int)strtol(optarg, &end, 10);
+			if (*end || ro.target_pid <= 0) {
+				fprintf(stderr, "ERROR: -x takes a process id, not '%s'\n", optarg);
+				return 1;
+			}
+			break;
+		case 'T':
+			ro.timeout_s = (int)strtol(optarg, &end, 10);
+			if (*end || ro.timeout_s <= 0) {
+				fprintf(stderr, "ERROR: -T takes a number of seconds, not '%s'\n", optarg);
+				return 1;
+			}
+			break;
+		case 'v':
+			ro.verbose++;
+			break;
+		case 'w':
+			ro.warnings = false;
+			break;
+		case 'V':
+			printf("bstap-run " PACKAGE_VERSION "\n");
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 1;
+	}
+	const char *path = argv[optind];
+	size_t len;
+	void *image = rt_read_file(path, &len);
+	if (!image) {
+		fprintf(stderr, "ERROR: cannot read %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	int status = rt_run(image, len, path, &ro);
+	free(image);
+	return status;
+}

@@ -1,0 +1,144 @@
+/* bpf_abi.h - the contract between the compiler (bstap -p4) and the runtime
+ * (bstap-run, and bstap's pass 5).
+ *
+ * A .bo is an ELF relocatable object for EM_BPF that libbpf opens as it is:
+ * one section per kernel program, BTF-defined maps in ".maps", "license".
+ * Everything else the runtime needs lives in one section, BSTAP_SEC_META,
+ * laid out as below (little-endian, naturally aligned, offsets from the
+ * start of the section).  The runtime includes only this header.
+ */
+#ifndef BSTAP_BPF_ABI_H
+#define BSTAP_BPF_ABI_H
+
+#include <stdint.h>
+
+#define BSTAP_ABI_VERSION 1
+#define BSTAP_META_MAGIC "BSTAPMD"   /* 8 bytes with the NUL */
+#define BSTAP_SEC_META ".bstap.meta"
+
+/* Names of the maps every object has. */
+#define BSTAP_MAP_EVENTS "bstap_events"   /* BPF_MAP_TYPE_RINGBUF */
+#define BSTAP_SEC_DATA ".data.globals"  /* global data map (see below) */
+#define BSTAP_MAP_SCRATCH "bstap_scratch" /* PERCPU_ARRAY, 1 entry: strings */
+
+struct bstap_meta_hdr {
+	char magic[8];
+	uint32_t abi_version;
+	uint32_t hdr_size;          /* sizeof(struct bstap_meta_hdr) */
+	uint32_t nprobes, probes_off;     /* struct bstap_probe[] */
+	uint32_t nformats, formats_off;   /* struct bstap_format[] */
+	uint32_t nfargs, fargs_off;       /* struct bstap_farg[] */
+	uint32_t nglobals, globals_off;   /* struct bstap_global[] */
+	uint32_t nsrcpos, srcpos_off;     /* struct bstap_srcpos[] */
+	uint32_t nerrors, errors_off;     /* struct bstap_errsite[] */
+	uint32_t strtab_off, strtab_len;  /* NUL-terminated strings */
+	uint32_t globals_size;            /* value size of BSTAP_MAP_GLOBALS */
+	uint32_t flags;
+	uint32_t reserved[6];
+};
+
+/* Strings are offsets into the string table. */
+typedef uint32_t bstap_str;
+
+enum bstap_probe_kind {
+	BSTAP_PROBE_BEGIN = 1,   /* run once at start (test-run of a raw_tp prog) */
+	BSTAP_PROBE_END,         /* run once at the end */
+	BSTAP_PROBE_ERROR,       /* run at the end instead of END after an error */
+	BSTAP_PROBE_TRACEPOINT,  /* target "subsys:event" */
+	BSTAP_PROBE_KPROBE,      /* target "func", arg 1 for a return probe */
+	BSTAP_PROBE_UPROBE,      /* target "path", arg = offset, arg2 1 = return */
+	BSTAP_PROBE_TIMER,       /* arg = period in ns */
+	BSTAP_PROBE_PERF,        /* arg = type, arg2 = config, arg3 = sample */
+};
+
+struct bstap_probe {
+	uint32_t kind;           /* enum bstap_probe_kind */
+	bstap_str prog;          /* name of the program in the ELF */
+	bstap_str target;        /* what to attach to (see kind) */
+	bstap_str pp;            /* the probe point as the user wrote it */
+	int64_t arg, arg2, arg3; /* kind-specific (begin/end: the order N) */
+	uint32_t flags;          /* BSTAP_PF_* */
+	uint32_t reserved;
+};
+
+#define BSTAP_PF_OPTIONAL 1u    /* '?': a failure to attach is not an error */
+
+/* One printf/print format: the format text and its arguments. */
+struct bstap_format {
+	bstap_str fmt;           /* a stap printf format, e.g. "%s sends %d\n" */
+	uint32_t nargs;
+	uint32_t farg0;          /* index of the first struct bstap_farg */
+	uint32_t size;           /* payload bytes after the record header */
+};
+
+enum bstap_farg_kind {
+	BSTAP_FARG_LONG = 1,     /* 8 bytes, signed 64-bit */
+	BSTAP_FARG_STRING,       /* `size` bytes, NUL-terminated unless full */
+};
+
+struct bstap_farg {
+	uint32_t kind;
+	uint32_t off;            /* offset in the payload */
+	uint32_t size;
+	uint32_t reserved;
+};
+
+/* A global variable: where it lives, for the end-of-run report. */
+enum bstap_global_kind {
+	BSTAP_GLOBAL_LONG = 1,
+	BSTAP_GLOBAL_STRING,
+};
+
+struct bstap_global {
+	bstap_str name;
+	uint32_t kind;           /* enum bstap_global_kind */
+	uint32_t off;            /* offset in the BSTAP_MAP_GLOBALS value */
+	uint32_t size;
+	uint32_t flags;          /* BSTAP_GF_* */
+	uint32_t reserved;
+};
+
+#define BSTAP_GF_PRINT_AT_END 1u  /* written but never read: print at exit */
+
+/* A source position (file:line:col) named by records and error sites. */
+struct bstap_srcpos {
+	bstap_str file;
+	uint32_t line, col;
+};
+
+/* A place where a run-time error can happen: message and position. */
+struct bstap_errsite {
+	bstap_str msg;           /* "division by 0" */
+	bstap_str near;          /* "operator '/'" or "" */
+	uint32_t srcpos;         /* index into the srcpos table */
+	uint32_t reserved;
+};
+
+/* ---- the global data map (".data", libbpf global data, mmapable): the
+ * runtime's words first, then the script's globals at their offsets. */
+#define BSTAP_DATA_LOST 0        /* u64: records lost (ring buffer full) */
+#define BSTAP_DATA_TARGET 8      /* u64: target() (-c / -x) */
+#define BSTAP_DATA_STATE 16      /* u64: enum bstap_state */
+#define BSTAP_DATA_GLOBALS 24
+
+enum bstap_state {
+	BSTAP_STATE_STARTING = 0, /* loaded and attached; begin probes running */
+	BSTAP_STATE_RUNNING = 1,  /* kernel probes run only in this state */
+	BSTAP_STATE_STOPPING = 2, /* exit() or the end of the run */
+};
+
+/* ---- ring-buffer records: a header, then the payload. */
+
+enum bstap_rec_kind {
+	BSTAP_REC_PRINTF = 1,    /* id = format index; payload = arguments */
+	BSTAP_REC_EXIT,          /* exit() was called */
+	BSTAP_REC_ERROR,         /* id = error site index; run-time error */
+};
+
+struct bstap_rec_hdr {
+	uint16_t kind;           /* enum bstap_rec_kind */
+	uint16_t reserved;
+	uint32_t id;
+};
+
+#endif

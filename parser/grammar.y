@@ -1,0 +1,1600 @@
+/* grammar.y - the SystemTap grammar (bison, pure, LALR(1) with LAC).
+ *
+ * Token flow:  lexer.l (raw tokens) -> preprocess.c (@define, macros,
+ * %( %? %: %)) -> stplex() below (token shaping) -> this grammar.
+ *
+ * The shaper does the few things an LALR(1) grammar cannot do with one token
+ * of lookahead, all of which stap's hand-written parser does by peeking:
+ *  - adjacent string literals are joined ("a" "b" is "ab");
+ *  - in a probe point list, the pieces of a component name written without
+ *    spaces are glued into one COMPNAME (syscall.*, sys_*_at, function);
+ *    keywords are names there (.return), and a '{' that opens a group of
+ *    alternatives (kernel.{a,b}) becomes PP_LBRACE;
+ *  - `return` directly before ';' or '}' becomes RETURN0 (no value).
+ *
+ * Statements need no ';' in SystemTap, so an expression statement ends
+ * wherever the expression cannot go on: `x = 1 -y` is `x = 1 - y`, as in
+ * stap's greedy descent.  Each place where a token could either continue the
+ * expression or start the next statement ('(', '[', '+', '-', '&', '++',
+ * '--') is resolved to "continue" through %prec LOWEST on the rule that would
+ * end it; %expect 0 checks that no other conflict exists.
+ *
+ * Expression levels follow stap's parser (lowest first): assignment (right
+ * assoc), ?:, ||, &&, |, ^, &, `in`, comparisons and =~ !~, << >>, '.'
+ * (concatenation), + -, * / %, unary, ++ --, target chains, primaries.
+ *
+ * Errors: yyreport_syntax_error() names the expected tokens; error rules at
+ * statement, block and top-level boundaries let one run report several.
+ */
+
+%code top {
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A rule's location runs from its first symbol to the end of its last (an
+ * empty rule sits just after the previous symbol).  Nodes mostly use the
+ * location of their representative token instead. */
+#define YYLLOC_DEFAULT(Cur, Rhs, N)						\
+	do {									\
+		if (N) {							\
+			(Cur) = YYRHSLOC(Rhs, 1);				\
+			const SrcLoc *e_ = &YYRHSLOC(Rhs, N);			\
+			if (e_->file == (Cur).file && e_->off >= (Cur).off)	\
+				(Cur).len = e_->off + e_->len - (Cur).off;	\
+		} else {							\
+			(Cur) = YYRHSLOC(Rhs, 0);				\
+			(Cur).off += (Cur).len;					\
+			(Cur).col += (int)(Cur).len;				\
+			(Cur).len = 0;						\
+		}								\
+	} while (0)
+}
+
+%code requires {
+#include "parser/parse.h"
+
+typedef struct ParseCtx ParseCtx;
+
+/* A list of probe points under construction (a component group such as
+ * kernel.{a,b} multiplies it out). */
+typedef struct PPList { ProbePoint *head, *tail; int n; } PPList;
+
+/* A target-symbol chain under construction: ->a [i] $ */
+typedef struct TcList {
+	TargetComp *v;
+	int n, cap;
+	int pretty;
+	SrcLoc pretty_loc;
+} TcList;
+
+/* foreach variables */
+typedef struct FeKey { Node *var; int dir; } FeKey;
+typedef struct FeVars {
+	NodeList keys;
+	Node *value;
+	int sort_col, sort_dir;
+} FeVars;
+
+typedef struct ParamList { Param *v; int n, cap; } ParamList;
+}
+
+%code provides {
+int stpparse(ParseCtx *ctx);
+}
+
+%define api.pure full
+%define api.prefix {stp}
+%define api.location.type {SrcLoc}
+%define parse.error custom
+%define parse.lac full
+%locations
+%expect 0
+%param {ParseCtx *ctx}
+
+%union {
+	Token tok;
+	Node *node;
+	NodeList list;
+	OpKind op;
+	int num;
+	int64_t n64;
+	PPList pps;
+	TcList tcs;
+	FeKey fek;
+	FeVars fev;
+	Global *glob;
+	Function *func;
+	Probe *probe;
+	ParamList params;
+	TypeKind type;
+}
+
+%code {
+struct ParseCtx {
+	Arena *a;
+	Source *src;
+	const ParseEnv *env;
+	PP *pp;
+	Script *script;
+	Probe **probe_tail;
+	Function **func_tail;
+	Global **glob_tail;
+	Embedded **emb_tail;
+	/* token shaping */
+	Token la[2];          /* lookahead from the preprocessor */
+	int nla;
+	int prev_kind;        /* the kind last returned to the parser */
+	bool pp_mode;         /* inside a probe point list */
+	int pp_paren, pp_group;
+	bool in_function;
+};
+
+static int stplex(STPSTYPE *lval, SrcLoc *lloc, ParseCtx *ctx);
+static void stperror(SrcLoc *loc, ParseCtx *ctx, const char *msg);
+static void perr(ParseCtx *ctx, const SrcLoc *loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static Node *mk(ParseCtx *ctx, AstKind k, SrcLoc loc);
+static Node *mk_var(ParseCtx *ctx, const Token *t);
+static Node *mk_str(ParseCtx *ctx, const Token *t);
+static Node *mk_target(ParseCtx *ctx, const Token *t);
+static Node *apply_chain(ParseCtx *ctx, Node *n, TcList *tc);
+static Node *mk_autocast(ParseCtx *ctx, Node *operand, TcList *tc, SrcLoc loc);
+static Node *mk_stat(ParseCtx *ctx, const Token *op, Node *operand, SrcLoc loc);
+static void tc_add(ParseCtx *ctx, TcList *tc, TargetComp c);
+static void tc_pretty(ParseCtx *ctx, TcList *tc, const Token *t);
+static void tc_member(ParseCtx *ctx, TcList *tc, const Token *t);
+static PPList pp_one(ParseCtx *ctx, const Token *name, Node *arg);
+static PPList pp_product(ParseCtx *ctx, PPList a, PPList b);
+static PPList pp_append(PPList a, PPList b);
+static PPList pp_finish(ParseCtx *ctx, PPList l, int opt, Node *cond, SrcLoc optloc);
+static void add_probe(ParseCtx *ctx, Probe *p);
+static void add_globals(ParseCtx *ctx, Global *g, bool priv);
+static void add_function(ParseCtx *ctx, Function *f, bool priv);
+static Global *mk_global(ParseCtx *ctx, const Token *name, bool wrap, int64_t size,
+			 bool is_array, Node *init);
+static void param_add(ParseCtx *ctx, ParamList *l, const Token *name, TypeKind ty);
+static Node *mk_foreach(ParseCtx *ctx, SrcLoc loc, FeVars *v, Node *base, int stat,
+			int dir, SrcLoc dir_loc, Node *limit, Node *body);
+static void fe_key_add(ParseCtx *ctx, FeVars *v, const FeKey *k, SrcLoc loc);
+}
+
+/* ---- tokens (aliases are what error messages say) */
+%token <tok> IDENT "identifier"
+%token <tok> TARGET "target variable"
+%token <tok> DOLLARS "'$'"
+%token <tok> NUMBER "number"
+%token <tok> STRING "string literal"
+%token <tok> EMBEDDED "embedded code"
+%token <tok> COMPNAME "probe point component"
+%token <tok> PP_LBRACE "'{' (probe point group)"
+%token <tok> AT_CAST "'@cast'"
+%token <tok> AT_VAR "'@var'"
+%token <tok> AT_DEFINED "'@defined'"
+%token <tok> AT_ENTRY "'@entry'"
+%token <tok> AT_PROBEWRITE "'@probewrite'"
+%token <tok> AT_CONST "'@const'"
+%token <tok> AT_PERF "'@perf'"
+%token <tok> AT_STAT "statistic operator"
+%token <tok> AT_HIST_LINEAR "'@hist_linear'"
+%token <tok> AT_HIST_LOG "'@hist_log'"
+%token <tok> AT_WORD "'@' operator"
+%token <tok> AT_DEFINE "'@define'"
+%token <tok> JUNK "invalid character"
+%token <tok> PROBE "'probe'"
+%token <tok> GLOBAL "'global'"
+%token <tok> PRIVATE "'private'"
+%token <tok> FUNCTION "'function'"
+%token <tok> IF "'if'"
+%token <tok> ELSE "'else'"
+%token <tok> FOR "'for'"
+%token <tok> FOREACH "'foreach'"
+%token <tok> IN "'in'"
+%token <tok> LIMIT "'limit'"
+%token <tok> RETURN "'return'"
+%token <tok> RETURN0 "'return' (no value)"
+%token <tok> DELETE "'delete'"
+%token <tok> WHILE "'while'"
+%token <tok> BREAK "'break'"
+%token <tok> CONTINUE "'continue'"
+%token <tok> NEXT "'next'"
+%token <tok> STRING_KW "'string'"
+%token <tok> LONG_KW "'long'"
+%token <tok> TRY "'try'"
+%token <tok> CATCH "'catch'"
+%token <tok> AGG "'<<<'"
+%token <tok> MATCH "'=~'"
+%token <tok> NOMATCH "'!~'"
+%token <tok> CONCAT_ASSIGN "'.='"
+%token <tok> INC "'++'"
+%token <tok> DEC "'--'"
+%token <tok> ARROW "'->'"
+%token <tok> ADD_ASSIGN "'+='"
+%token <tok> SUB_ASSIGN "'-='"
+%token <tok> MUL_ASSIGN "'*='"
+%token <tok> DIV_ASSIGN "'/='"
+%token <tok> MOD_ASSIGN "'%='"
+%token <tok> SHL_ASSIGN "'<<='"
+%token <tok> SHR_ASSIGN "'>>='"
+%token <tok> AND_ASSIGN "'&='"
+%token <tok> OR_ASSIGN "'|='"
+%token <tok> XOR_ASSIGN "'^='"
+%token <tok> EQ "'=='"
+%token <tok> NE "'!='"
+%token <tok> LE "'<='"
+%token <tok> GE "'>='"
+%token <tok> SHL "'<<'"
+%token <tok> SHR "'>>'"
+%token <tok> ANDAND "'&&'"
+%token <tok> OROR "'||'"
+%token <tok> PP_OPEN "'%('"
+%token <tok> PP_THEN "'%?'"
+%token <tok> PP_ELSE "'%:'"
+%token <tok> PP_CLOSE "'%)'"
+
+/* Precedence only settles "end the statement or go on" (see the top). */
+%precedence LOWEST
+%precedence THEN
+%precedence ELSE
+%precedence ';'
+%precedence '(' '[' '+' '-' '&' INC DEC
+
+%type <node> expr ternary logor logand bor bxor band arrin cmp cmpchain shift concat
+%type <node> additive mult unary crement dwarf value target_head hist_op indexable
+%type <node> strlit literal opt_expr stmt simple block in_key idx_key slice_key
+%type <node> fe_base fe_limit pp_cond catch_var
+%type <list> stmts args in_keys idx_keys slice_keys
+%type <op> assignop cmpop
+%type <n64> number_lit
+%type <tcs> tcomps
+%type <tok> member anykw fname
+%type <pps> pp_list pp pp_comps pp_comp alias_heads alias_head
+%type <num> pp_opt gwrap fe_dir fe_stat
+%type <fek> fe_key
+%type <fev> fe_vars fe_keys
+%type <glob> gvars gvar
+%type <func> function_rest
+%type <probe> probe_rest
+%type <params> params param_list
+%type <type> opt_type type
+
+%start script
+
+%%
+
+/* ---------------------------------------------------------------- files */
+
+/* script: { probe | global | function | %{ %} | private ... } */
+script
+	: %empty
+	| script toplevel
+	;
+
+toplevel
+	: PROBE probe_rest		{ add_probe(ctx, $2); }
+	| GLOBAL gvars opt_semi		{ add_globals(ctx, $2, false); }
+	| FUNCTION function_rest	{ add_function(ctx, $2, false); }
+	| PRIVATE PROBE probe_rest	{ $3->is_private = true; add_probe(ctx, $3); }
+	| PRIVATE GLOBAL gvars opt_semi	{ add_globals(ctx, $3, true); }
+	| PRIVATE gvars opt_semi	{ add_globals(ctx, $2, true); }
+	| PRIVATE FUNCTION function_rest { add_function(ctx, $3, true); }
+	| EMBEDDED
+		{
+			Embedded *e = arena_alloc(ctx->a, sizeof *e);
+			e->code = $1.text;
+			e->loc = @1;
+			*ctx->emb_tail = e;
+			ctx->emb_tail = &e->next;
+		}
+	| error
+	;
+
+opt_semi
+	: %empty
+	| ';'
+	;
+
+/* ---------------------------------------------------------------- probes */
+
+/* probe PP, PP { body }
+ * probe NAME = PP, PP { body }     (alias; '+=' runs the body after) */
+probe_rest
+	: pp_list block
+		{
+			$$ = arena_alloc(ctx->a, sizeof *$$);
+			$$->points = $1.head;
+			$$->body = $2;
+			$$->loc = @$;
+		}
+	| alias_heads pp_list block
+		{
+			$$ = arena_alloc(ctx->a, sizeof *$$);
+			$$->alias = $1.head;
+			$$->alias_append = $1.n < 0;
+			$$->points = $2.head;
+			$$->body = $3;
+			$$->loc = @$;
+		}
+	/* probe NAME = PP { prologue }, { epilogue } */
+	| alias_heads pp_list block ',' block
+		{
+			$$ = arena_alloc(ctx->a, sizeof *$$);
+			$$->alias = $1.head;
+			$$->points = $2.head;
+			$$->body = $3;
+			$$->body2 = $5;
+			$$->loc = @$;
+			if ($1.n < 0)
+				perr(ctx, &@4, "Combined prologue and epilogue cannot be defined with '+='");
+		}
+	;
+
+/* The alias list; n < 0 marks a '+=' alias. */
+alias_heads
+	: alias_head			{ $$ = $1; }
+	| alias_heads alias_head
+		{
+			bool app = $1.n < 0 || $2.n < 0;
+			$$ = pp_append($1, $2);
+			if (app)
+				$$.n = -1;
+		}
+	;
+
+alias_head
+	: pp '='
+		{
+			if ($1.n != 1 || $1.head->optional || $1.head->cond)
+				perr(ctx, &@1, "probe point alias name cannot be optional, conditional nor a group");
+			$$ = $1;
+		}
+	| pp ADD_ASSIGN
+		{
+			if ($1.n != 1 || $1.head->optional || $1.head->cond)
+				perr(ctx, &@1, "probe point alias name cannot be optional, conditional nor a group");
+			$$ = $1;
+			$$.n = -1;
+		}
+	;
+
+pp_list
+	: pp				{ $$ = $1; }
+	| pp_list ',' pp		{ $$ = pp_append($1, $3); }
+	;
+
+/* pp: comp { '.' comp } [ '?' | '!' ] [ if ( expr ) ] */
+pp
+	: pp_comps pp_opt pp_cond	{ $$ = pp_finish(ctx, $1, $2, $3, @2); }
+	;
+
+pp_comps
+	: pp_comp			{ $$ = $1; }
+	| pp_comps '.' pp_comp		{ $$ = pp_product(ctx, $1, $3); }
+	;
+
+/* comp: NAME | NAME ( literal ) | { pp, pp } */
+pp_comp
+	: COMPNAME			{ $$ = pp_one(ctx, &$1, NULL); }
+	| COMPNAME '(' literal ')'	{ $$ = pp_one(ctx, &$1, $3); }
+	| PP_LBRACE pp_list '}'		{ $$ = $2; }
+	;
+
+pp_opt
+	: %empty			{ $$ = 0; }
+	| '?'				{ $$ = 1; }
+	| '!'				{ $$ = 2; }
+	;
+
+pp_cond
+	: %empty			{ $$ = NULL; }
+	| IF '(' expr ')'		{ $$ = $3; }
+	;
+
+/* literal: NUMBER | - NUMBER | STRING */
+literal
+	: number_lit			{ $$ = ast_num(ctx->a, $1, @1); }
+	| strlit			{ $$ = $1; }
+	;
+
+number_lit
+	: NUMBER			{ $$ = $1.num; }
+	| '-' NUMBER			{ $$ = (int64_t)(0 - (uint64_t)$2.num); }
+	;
+
+strlit
+	: STRING			{ $$ = mk_str(ctx, &$1); }
+	;
+
+/* ---------------------------------------------------------------- globals */
+
+/* global NAME [%] [ [SIZE] ] [%] [= literal], ... [;] */
+gvars
+	: gvar				{ $$ = $1; }
+	| gvars ',' gvar
+		{
+			Global *g = $1;
+			while (g->next)
+				g = g->next;
+			g->next = $3;
+			$$ = $1;
+		}
+	;
+
+gvar
+	: IDENT gwrap			{ $$ = mk_global(ctx, &$1, $2, 0, false, NULL); }
+	| IDENT gwrap '=' literal	{ $$ = mk_global(ctx, &$1, $2, 0, false, $4); }
+	| IDENT gwrap '[' NUMBER ']' gwrap
+		{
+			if ($4.num <= 0 || $4.num > 0x7fffffff)
+				perr(ctx, &@4, "array size out of range");
+			$$ = mk_global(ctx, &$1, $2 || $6, $4.num, true, NULL);
+		}
+	| IDENT gwrap '[' NUMBER ']' gwrap '=' literal
+		{
+			perr(ctx, &@7, "only scalar globals can be initialized");
+			$$ = mk_global(ctx, &$1, $2 || $6, $4.num, true, NULL);
+		}
+	;
+
+gwrap
+	: %empty			{ $$ = 0; }
+	| '%'				{ $$ = 1; }
+	;
+
+/* -------------------------------------------------------------- functions */
+
+/* function NAME [:type] ( [p [:type], ...] ) { body } | %{ code %} */
+function_rest
+	: fname opt_type '(' params ')' block
+		{
+			$$ = arena_alloc(ctx->a, sizeof *$$);
+			$$->name = $1.text;
+			$$->ret = $2;
+			$$->params = $4.v;
+			$$->nparams = $4.n;
+			$$->body = $6;
+			$$->loc = @1;
+		}
+	| fname opt_type '(' params ')' EMBEDDED
+		{
+			$$ = arena_alloc(ctx->a, sizeof *$$);
+			$$->name = $1.text;
+			$$->ret = $2;
+			$$->params = $4.v;
+			$$->nparams = $4.n;
+			$$->code = $6.text;
+			$$->loc = @1;
+		}
+	;
+
+/* stap allows the names "string" and "long" for functions */
+fname
+	: IDENT				{ $$ = $1; }
+	| STRING_KW			{ $$ = $1; }
+	| LONG_KW			{ $$ = $1; }
+	;
+
+opt_type
+	: %empty			{ $$ = TY_UNKNOWN; }
+	| ':' type			{ $$ = $2; }
+	;
+
+type
+	: STRING_KW			{ $$ = TY_STRING; }
+	| LONG_KW			{ $$ = TY_LONG; }
+	;
+
+params
+	: %empty			{ $$ = (ParamList){0}; }
+	| param_list			{ $$ = $1; }
+	;
+
+param_list
+	: IDENT opt_type		{ $$ = (ParamList){0}; param_add(ctx, &$$, &$1, $2); }
+	| param_list ',' IDENT opt_type	{ $$ = $1; param_add(ctx, &$$, &$3, $4); }
+	;
+
+/* ------------------------------------------------------------- statements */
+
+/* block: { stmt* } */
+block
+	: '{' stmts '}'
+		{
+			$$ = mk(ctx, AST_BLOCK, @1);
+			$$->body = $2;
+		}
+	| '{' stmts error '}'
+		{
+			$$ = mk(ctx, AST_BLOCK, @1);
+			$$->body = $2;
+		}
+	;
+
+stmts
+	: %empty			{ $$ = (NodeList){0}; }
+	| stmts stmt
+		{
+			$$ = $1;
+			if ($2)
+				nodelist_add(ctx->a, &$$, $2);
+		}
+	;
+
+/* A simple statement may be followed by one ';' of its own; any further
+ * ';' is an empty statement. */
+stmt
+	: ';'				{ $$ = mk(ctx, AST_NULL, @1); }
+	| block				{ $$ = $1; }
+	| simple %prec LOWEST		{ $$ = $1; }
+	| simple ';'			{ $$ = $1; }
+	| IF '(' expr ')' stmt %prec THEN
+		{
+			$$ = mk(ctx, AST_IF, @1);
+			$$->cond = $3;
+			$$->then = $5;
+		}
+	| IF '(' expr ')' stmt ELSE stmt
+		{
+			$$ = mk(ctx, AST_IF, @1);
+			$$->cond = $3;
+			$$->then = $5;
+			$$->els = $7;
+		}
+	| WHILE '(' expr ')' stmt
+		{
+			$$ = mk(ctx, AST_WHILE, @1);
+			$$->cond = $3;
+			$$->then = $5;
+		}
+	| FOR '(' opt_expr ';' opt_expr ';' opt_expr ')' stmt
+		{
+			$$ = mk(ctx, AST_FOR, @1);
+			$$->init = $3;
+			$$->cond = $5;
+			$$->step = $7;
+			$$->then = $9;
+		}
+	/* foreach ( vars in base [@stat] [+|-] [limit expr] ) stmt */
+	| FOREACH '(' fe_vars IN fe_base fe_stat fe_dir fe_limit ')' stmt
+		{
+			$$ = mk_foreach(ctx, @1, &$3, $5, $6, $7, @7, $8, $10);
+			if ($6 >= 0 && $7 == 0)
+				perr(ctx, &@6, "expected sort directive");
+		}
+	/* try { } catch [( var )] { } */
+	| TRY block CATCH catch_var block
+		{
+			$$ = mk(ctx, AST_TRY, @1);
+			$$->then = $2;
+			$$->value = $4;
+			$$->els = $5;
+		}
+	| error ';'			{ $$ = NULL; }
+	;
+
+catch_var
+	: %empty			{ $$ = NULL; }
+	| '(' IDENT ')'			{ $$ = mk_var(ctx, &$2); }
+	;
+
+simple
+	: expr
+		{
+			$$ = mk(ctx, AST_EXPR_STMT, $1->loc);
+			$$->lhs = $1;
+		}
+	| RETURN0			{ $$ = mk(ctx, AST_RETURN, @1); }
+	| RETURN expr
+		{
+			$$ = mk(ctx, AST_RETURN, @1);
+			$$->lhs = $2;
+		}
+	| DELETE expr
+		{
+			$$ = mk(ctx, AST_DELETE, @1);
+			$$->lhs = $2;
+		}
+	| BREAK				{ $$ = mk(ctx, AST_BREAK, @1); }
+	| CONTINUE			{ $$ = mk(ctx, AST_CONTINUE, @1); }
+	| NEXT				{ $$ = mk(ctx, AST_NEXT, @1); }
+	;
+
+opt_expr
+	: %empty			{ $$ = NULL; }
+	| expr				{ $$ = $1; }
+	;
+
+/* fe_vars: key | [ key, ... ] | value = key | value = [ key, ... ]
+ * where key: IDENT [+|-] */
+fe_vars
+	: fe_key
+		{
+			$$ = (FeVars){0};
+			nodelist_add(ctx->a, &$$.keys, $1.var);
+			if ($1.dir) {
+				$$.sort_col = 1;
+				$$.sort_dir = $1.dir;
+			}
+		}
+	| '[' fe_keys ']'		{ $$ = $2; }
+	| fe_key '=' fe_key
+		{
+			$$ = (FeVars){0};
+			$$.value = $1.var;
+			if ($1.dir) {
+				$$.sort_col = -1;
+				$$.sort_dir = $1.dir;
+			}
+			nodelist_add(ctx->a, &$$.keys, $3.var);
+			if ($3.dir) {
+				if ($$.sort_dir)
+					perr(ctx, &@3, "multiple sort directives");
+				$$.sort_col = 1;
+				$$.sort_dir = $3.dir;
+			}
+		}
+	| fe_key '=' '[' fe_keys ']'
+		{
+			$$ = $4;
+			if ($1.dir) {
+				if ($$.sort_dir)
+					perr(ctx, &@1, "multiple sort directives");
+				$$.sort_col = -1;
+				$$.sort_dir = $1.dir;
+			}
+			$$.value = $1.var;
+		}
+	;
+
+fe_keys
+	: fe_key			{ $$ = (FeVars){0}; fe_key_add(ctx, &$$, &$1, @1); }
+	| fe_keys ',' fe_key		{ $$ = $1; fe_key_add(ctx, &$$, &$3, @3); }
+	;
+
+fe_key
+	: IDENT fe_dir			{ $$.var = mk_var(ctx, &$1); $$.dir = $2; }
+	;
+
+fe_dir
+	: %empty			{ $$ = 0; }
+	| '+'				{ $$ = 1; }
+	| '-'				{ $$ = -1; }
+	;
+
+/* base: indexable [ [ slice, ... ] ] */
+fe_base
+	: indexable			{ $$ = $1; }
+	| indexable '[' slice_keys ']'
+		{
+			$$ = mk(ctx, AST_INDEX, @2);
+			$$->lhs = $1;
+			$$->args = $3;
+		}
+	;
+
+slice_keys
+	: slice_key			{ $$ = (NodeList){0}; nodelist_add(ctx->a, &$$, $1); }
+	| slice_keys ',' slice_key	{ $$ = $1; nodelist_add(ctx->a, &$$, $3); }
+	;
+
+slice_key
+	: '*'				{ $$ = mk(ctx, AST_STAR, @1); }
+	| expr				{ $$ = $1; }
+	;
+
+fe_stat
+	: %empty			{ $$ = -1; }
+	| AT_STAT
+		{
+			$$ = (int)$1.num;
+			if ($$ == STAT_HIST_LINEAR || $$ == STAT_HIST_LOG)
+				perr(ctx, &@1, "expected statistical operation");
+		}
+	;
+
+fe_limit
+	: %empty			{ $$ = NULL; }
+	| LIMIT expr			{ $$ = $2; }
+	;
+
+/* ------------------------------------------------------------ expressions */
+
+/* expr: ternary [ assignop expr ]   (right associative) */
+expr
+	: ternary			{ $$ = $1; }
+	| ternary assignop expr		{ $$ = ast_binary(ctx->a, AST_ASSIGN, $2, $1, $3, @2); }
+	;
+
+assignop
+	: '='				{ $$ = OP_ASSIGN; }
+	| ADD_ASSIGN			{ $$ = OP_ADD_ASSIGN; }
+	| SUB_ASSIGN			{ $$ = OP_SUB_ASSIGN; }
+	| MUL_ASSIGN			{ $$ = OP_MUL_ASSIGN; }
+	| DIV_ASSIGN			{ $$ = OP_DIV_ASSIGN; }
+	| MOD_ASSIGN			{ $$ = OP_MOD_ASSIGN; }
+	| SHL_ASSIGN			{ $$ = OP_SHL_ASSIGN; }
+	| SHR_ASSIGN			{ $$ = OP_SHR_ASSIGN; }
+	| AND_ASSIGN			{ $$ = OP_AND_ASSIGN; }
+	| OR_ASSIGN			{ $$ = OP_OR_ASSIGN; }
+	| XOR_ASSIGN			{ $$ = OP_XOR_ASSIGN; }
+	| CONCAT_ASSIGN			{ $$ = OP_CONCAT_ASSIGN; }
+	| AGG				{ $$ = OP_AGG; }
+	;
+
+/* ternary: logor [ ? expr : ternary ] */
+ternary
+	: logor				{ $$ = $1; }
+	| logor '?' expr ':' ternary
+		{
+			$$ = mk(ctx, AST_TERNARY, @2);
+			$$->cond = $1;
+			$$->lhs = $3;
+			$$->rhs = $5;
+		}
+	;
+
+logor
+	: logand			{ $$ = $1; }
+	| logor OROR logand		{ $$ = ast_binary(ctx->a, AST_LOGOR, OP_NONE, $1, $3, @2); }
+	;
+
+logand
+	: bor				{ $$ = $1; }
+	| logand ANDAND bor		{ $$ = ast_binary(ctx->a, AST_LOGAND, OP_NONE, $1, $3, @2); }
+	;
+
+bor
+	: bxor				{ $$ = $1; }
+	| bor '|' bxor			{ $$ = ast_binary(ctx->a, AST_BINARY, OP_BOR, $1, $3, @2); }
+	;
+
+bxor
+	: band %prec LOWEST		{ $$ = $1; }
+	| bxor '^' band %prec LOWEST	{ $$ = ast_binary(ctx->a, AST_BINARY, OP_BXOR, $1, $3, @2); }
+	;
+
+band
+	: arrin				{ $$ = $1; }
+	| band '&' arrin		{ $$ = ast_binary(ctx->a, AST_BINARY, OP_BAND, $1, $3, @2); }
+	;
+
+/* arrin: cmp [ in indexable ] | [ key, ... ] in indexable */
+arrin
+	: cmp				{ $$ = $1; }
+	| cmp IN indexable
+		{
+			$$ = mk(ctx, AST_IN, @2);
+			nodelist_add(ctx->a, &$$->args, $1);
+			$$->lhs = $3;
+		}
+	| '[' in_keys ']' IN indexable
+		{
+			$$ = mk(ctx, AST_IN, @4);
+			$$->args = $2;
+			$$->lhs = $5;
+		}
+	;
+
+in_keys
+	: in_key			{ $$ = (NodeList){0}; nodelist_add(ctx->a, &$$, $1); }
+	| in_keys ',' in_key		{ $$ = $1; nodelist_add(ctx->a, &$$, $3); }
+	;
+
+in_key
+	: '*'				{ $$ = mk(ctx, AST_STAR, @1); }
+	| cmp				{ $$ = $1; }
+	;
+
+/* cmp: shift [ =~ "re" ] | shift { cmpop shift } */
+cmp
+	: shift				{ $$ = $1; }
+	| shift MATCH strlit		{ $$ = ast_binary(ctx->a, AST_REGEX, OP_MATCH, $1, $3, @2); }
+	| shift NOMATCH strlit		{ $$ = ast_binary(ctx->a, AST_REGEX, OP_NOMATCH, $1, $3, @2); }
+	| cmpchain			{ $$ = $1; }
+	;
+
+cmpchain
+	: shift cmpop shift		{ $$ = ast_binary(ctx->a, AST_COMPARE, $2, $1, $3, @2); }
+	| cmpchain cmpop shift		{ $$ = ast_binary(ctx->a, AST_COMPARE, $2, $1, $3, @2); }
+	;
+
+cmpop
+	: EQ				{ $$ = OP_EQ; }
+	| NE				{ $$ = OP_NE; }
+	| '<'				{ $$ = OP_LT; }
+	| LE				{ $$ = OP_LE; }
+	| '>'				{ $$ = OP_GT; }
+	| GE				{ $$ = OP_GE; }
+	;
+
+shift
+	: concat			{ $$ = $1; }
+	| shift SHL concat		{ $$ = ast_binary(ctx->a, AST_BINARY, OP_SHL, $1, $3, @2); }
+	| shift SHR concat		{ $$ = ast_binary(ctx->a, AST_BINARY, OP_SHR, $1, $3, @2); }
+	;
+
+concat
+	: additive %prec LOWEST		{ $$ = $1; }
+	| concat '.' additive %prec LOWEST { $$ = ast_binary(ctx->a, AST_BINARY, OP_CONCAT, $1, $3, @2); }
+	;
+
+additive
+	: mult				{ $$ = $1; }
+	| additive '+' mult		{ $$ = ast_binary(ctx->a, AST_BINARY, OP_ADD, $1, $3, @2); }
+	| additive '-' mult		{ $$ = ast_binary(ctx->a, AST_BINARY, OP_SUB, $1, $3, @2); }
+	;
+
+mult
+	: unary				{ $$ = $1; }
+	| mult '*' unary		{ $$ = ast_binary(ctx->a, AST_BINARY, OP_MUL, $1, $3, @2); }
+	| mult '/' unary		{ $$ = ast_binary(ctx->a, AST_BINARY, OP_DIV, $1, $3, @2); }
+	| mult '%' unary		{ $$ = ast_binary(ctx->a, AST_BINARY, OP_MOD, $1, $3, @2); }
+	;
+
+unary
+	: crement			{ $$ = $1; }
+	| '+' unary			{ $$ = ast_unary(ctx->a, AST_UNARY, OP_PLUS, $2, @1); }
+	| '-' unary			{ $$ = ast_unary(ctx->a, AST_UNARY, OP_NEG, $2, @1); }
+	| '!' unary			{ $$ = ast_unary(ctx->a, AST_UNARY, OP_NOT, $2, @1); }
+	| '~' unary			{ $$ = ast_unary(ctx->a, AST_UNARY, OP_BNOT, $2, @1); }
+	;
+
+/* crement: ++dwarf | --dwarf | dwarf [++ | --] */
+crement
+	: dwarf %prec LOWEST		{ $$ = $1; }
+	| INC dwarf			{ $$ = ast_unary(ctx->a, AST_INCDEC, OP_INC, $2, @1); }
+	| DEC dwarf			{ $$ = ast_unary(ctx->a, AST_INCDEC, OP_DEC, $2, @1); }
+	| dwarf INC
+		{
+			$$ = ast_unary(ctx->a, AST_INCDEC, OP_INC, $1, @2);
+			$$->postfix = true;
+		}
+	| dwarf DEC
+		{
+			$$ = ast_unary(ctx->a, AST_INCDEC, OP_DEC, $1, @2);
+			$$->postfix = true;
+		}
+	;
+
+/* dwarf: [&] target { ->member | [expr] } [$|$$]
+ *      | [&] value { ->member | [expr] } [$|$$]    (an autocast when a
+ *                                                    chain follows) */
+dwarf
+	: value %prec LOWEST		{ $$ = $1; }
+	| value tcomps %prec LOWEST	{ $$ = mk_autocast(ctx, $1, &$2, @1); }
+	| target_head %prec LOWEST	{ $$ = $1; }
+	| target_head tcomps %prec LOWEST { $$ = apply_chain(ctx, $1, &$2); }
+	| '&' target_head %prec LOWEST
+		{
+			$$ = $2;
+			$$->addr_of = true;
+		}
+	| '&' target_head tcomps %prec LOWEST
+		{
+			$$ = apply_chain(ctx, $2, &$3);
+			$$->addr_of = true;
+		}
+	| '&' value %prec LOWEST
+		{
+			TcList none = {0};
+			$$ = mk_autocast(ctx, $2, &none, @1);
+			$$->addr_of = true;
+		}
+	| '&' value tcomps %prec LOWEST
+		{
+			$$ = mk_autocast(ctx, $2, &$3, @1);
+			$$->addr_of = true;
+		}
+	;
+
+tcomps
+	: ARROW member			{ $$ = (TcList){0}; tc_member(ctx, &$$, &$2); }
+	| '[' expr ']'
+		{
+			$$ = (TcList){0};
+			tc_add(ctx, &$$, (TargetComp){ .kind = TC_INDEX, .index = $2, .loc = @1 });
+		}
+	| DOLLARS			{ $$ = (TcList){0}; tc_pretty(ctx, &$$, &$1); }
+	| tcomps ARROW member		{ $$ = $1; tc_member(ctx, &$$, &$3); }
+	| tcomps '[' expr ']'
+		{
+			$$ = $1;
+			tc_add(ctx, &$$, (TargetComp){ .kind = TC_INDEX, .index = $3, .loc = @2 });
+		}
+	| tcomps DOLLARS		{ $$ = $1; tc_pretty(ctx, &$$, &$2); }
+	;
+
+/* a member name may be a keyword (->next, ->string) and end in $ or $$ */
+member
+	: IDENT				{ $$ = $1; }
+	| DOLLARS			{ $$ = $1; }
+	| anykw				{ $$ = $1; }
+	;
+
+anykw
+	: PROBE | GLOBAL | PRIVATE | FUNCTION | IF | ELSE | FOR | FOREACH | IN
+	| LIMIT | RETURN | RETURN0 | DELETE | WHILE | BREAK | CONTINUE | NEXT
+	| STRING_KW | LONG_KW | TRY | CATCH
+	;
+
+/* target_head: $var | @cast(expr, "type" [, "module"]) | @var("n" [, "m"]) */
+target_head
+	: TARGET			{ $$ = mk_target(ctx, &$1); }
+	| AT_CAST '(' expr ',' strlit ')'
+		{
+			$$ = mk(ctx, AST_CAST, @1);
+			$$->lhs = $3;
+			$$->str = $5->str;
+			if (!$5->slen)
+				perr(ctx, &@5, "expected non-empty string");
+		}
+	| AT_CAST '(' expr ',' strlit ',' strlit ')'
+		{
+			$$ = mk(ctx, AST_CAST, @1);
+			$$->lhs = $3;
+			$$->str = $5->str;
+			$$->str2 = $7->str;
+			if (!$5->slen)
+				perr(ctx, &@5, "expected non-empty string");
+		}
+	| AT_VAR '(' strlit ')'
+		{
+			$$ = mk(ctx, AST_ATVAR, @1);
+			$$->str = $3->str;
+		}
+	| AT_VAR '(' strlit ',' strlit ')'
+		{
+			$$ = mk(ctx, AST_ATVAR, @1);
+			$$->str = $3->str;
+			$$->str2 = $5->str;
+		}
+	;
+
+/* value: literal | ( expr ) | %{ %} | name | name(args) | name[keys]
+ *      | @hist_*(..)[bucket] | @stat(x) | @defined(x) | @entry(x) ... */
+value
+	: NUMBER			{ $$ = ast_num(ctx->a, $1.num, @1); }
+	| strlit			{ $$ = $1; }
+	| EMBEDDED
+		{
+			$$ = mk(ctx, AST_EMBEDDED_EXPR, @1);
+			$$->code = $1.text;
+		}
+	| '(' expr ')'			{ $$ = $2; }
+	| IDENT %prec LOWEST		{ $$ = mk_var(ctx, &$1); }
+	| IDENT '(' ')'
+		{
+			$$ = mk(ctx, AST_CALL, @1);
+			$$->name = $1.text;
+		}
+	| IDENT '(' args ')'
+		{
+			$$ = mk(ctx, AST_CALL, @1);
+			$$->name = $1.text;
+			$$->args = $3;
+		}
+	| IDENT '(' hist_op ')'
+		{
+			$$ = mk(ctx, AST_CALL, @1);
+			$$->name = $1.text;
+			nodelist_add(ctx->a, &$$->args, $3);
+			if (strcmp($1.text, "print") && strcmp($1.text, "println") &&
+			    strcmp($1.text, "sprint") && strcmp($1.text, "sprintln"))
+				perr(ctx, &@3, "base histogram operator where expression expected");
+		}
+	| IDENT '[' idx_keys ']'
+		{
+			$$ = mk(ctx, AST_INDEX, @1);
+			$$->lhs = mk_var(ctx, &$1);
+			$$->args = $3;
+		}
+	| hist_op '[' expr ']'
+		{
+			$$ = mk(ctx, AST_INDEX, @1);
+			$$->lhs = $1;
+			nodelist_add(ctx->a, &$$->args, $3);
+		}
+	| AT_STAT '(' expr ')'		{ $$ = mk_stat(ctx, &$1, $3, @1); }
+	| AT_STAT '(' expr ',' number_lit ')'
+		{
+			$$ = mk_stat(ctx, &$1, $3, @1);
+			if ($1.num != STAT_VARIANCE)
+				perr(ctx, &@4, "not more than 1 parameter allowed");
+			nodelist_add(ctx->a, &$$->args, ast_num(ctx->a, $5, @5));
+		}
+	| AT_DEFINED '(' expr ')'
+		{
+			$$ = mk(ctx, AST_DEFINED, @1);
+			$$->lhs = $3;
+		}
+	| AT_ENTRY '(' expr ')'
+		{
+			$$ = mk(ctx, AST_ENTRY, @1);
+			$$->lhs = $3;
+		}
+	| AT_PROBEWRITE '(' IDENT ')'
+		{
+			$$ = mk(ctx, AST_PROBEWRITE, @1);
+			$$->lhs = mk_var(ctx, &$3);
+		}
+	| AT_CONST '(' strlit ')'
+		{
+			$$ = mk(ctx, AST_CONST, @1);
+			$$->str = $3->str;
+			if (!$3->slen)
+				perr(ctx, &@3, "expected non-empty string");
+		}
+	| AT_PERF '(' strlit ')'
+		{
+			$$ = mk(ctx, AST_PERF, @1);
+			$$->str = $3->str;
+			if (!$3->slen)
+				perr(ctx, &@3, "expected non-empty string");
+		}
+	| AT_WORD
+		{
+			perr(ctx, &@1, "unknown operator %s", $1.text);
+			$$ = mk(ctx, AST_NUM, @1);
+		}
+	;
+
+args
+	: expr				{ $$ = (NodeList){0}; nodelist_add(ctx->a, &$$, $1); }
+	| args ',' expr			{ $$ = $1; nodelist_add(ctx->a, &$$, $3); }
+	;
+
+idx_keys
+	: idx_key			{ $$ = (NodeList){0}; nodelist_add(ctx->a, &$$, $1); }
+	| idx_keys ',' idx_key		{ $$ = $1; nodelist_add(ctx->a, &$$, $3); }
+	;
+
+idx_key
+	: '*'				{ $$ = mk(ctx, AST_STAR, @1); }
+	| expr				{ $$ = $1; }
+	;
+
+/* hist_op: @hist_linear(x, lo, hi, step) | @hist_log(x) */
+hist_op
+	: AT_HIST_LINEAR '(' expr ',' number_lit ',' number_lit ',' number_lit ')'
+		{
+			$$ = mk_stat(ctx, &$1, $3, @1);
+			nodelist_add(ctx->a, &$$->args, ast_num(ctx->a, $5, @5));
+			nodelist_add(ctx->a, &$$->args, ast_num(ctx->a, $7, @7));
+			nodelist_add(ctx->a, &$$->args, ast_num(ctx->a, $9, @9));
+		}
+	| AT_HIST_LOG '(' expr ')'	{ $$ = mk_stat(ctx, &$1, $3, @1); }
+	;
+
+/* indexable: IDENT | hist_op */
+indexable
+	: IDENT				{ $$ = mk_var(ctx, &$1); }
+	| hist_op			{ $$ = $1; }
+	;
+
+%%
+
+/* ============================================================ token shaping */
+
+static Token *peek_tok(ParseCtx *ctx)
+{
+	if (ctx->nla == 0) {
+		pp_next(ctx->pp, &ctx->la[0]);
+		ctx->nla = 1;
+	}
+	return &ctx->la[0];
+}
+
+static Token next_tok(ParseCtx *ctx)
+{
+	peek_tok(ctx);
+	ctx->nla = 0;
+	return ctx->la[0];
+}
+
+static bool is_keyword(int k)
+{
+	switch (k) {
+	case PROBE: case GLOBAL: case PRIVATE: case FUNCTION: case IF: case ELSE:
+	case FOR: case FOREACH: case IN: case LIMIT: case RETURN: case DELETE:
+	case WHILE: case BREAK: case CONTINUE: case NEXT: case STRING_KW:
+	case LONG_KW: case TRY: case CATCH:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Pieces of a probe point component name: stap glues identifiers, keywords
+ * and '*' written without space between them. */
+static bool is_name_piece(int k)
+{
+	return k == IDENT || k == '*' || is_keyword(k);
+}
+
+/* Tokens after which a probe point component name starts. */
+static bool is_pp_separator(int k)
+{
+	return k == PROBE || k == '.' || k == ',' || k == '=' || k == ADD_ASSIGN ||
+	       k == PP_LBRACE;
+}
+
+/* End of `t` as an offset, when `n` continues it in the same text. */
+static bool adjacent(const Token *t, const Token *n)
+{
+	return !n->space_before && n->loc.file == t->loc.file &&
+	       n->loc.off == t->loc.off + t->loc.len;
+}
+
+static void join_strings(ParseCtx *ctx, Token *t)
+{
+	if (peek_tok(ctx)->kind != STRING)
+		return;
+	size_t len = t->len, cap = len + 64;
+	char *buf = arena_alloc(ctx->a, cap);
+	memcpy(buf, t->text, t->len);
+	while (peek_tok(ctx)->kind == STRING) {
+		Token n = next_tok(ctx);
+		if (len + n.len + 1 > cap) {
+			int icap = (int)cap;
+			buf = arena_grow(ctx->a, buf, &icap, (int)(len + n.len + 1), 1);
+			cap = (size_t)icap;
+		}
+		memcpy(buf + len, n.text, n.len);
+		len += n.len;
+		if (n.loc.file == t->loc.file && n.loc.off >= t->loc.off)
+			t->loc.len = n.loc.off + n.loc.len - t->loc.off;
+	}
+	buf[len] = '\0';
+	t->text = buf;
+	t->len = len;
+}
+
+/* In a probe point list: glue component names, tell a group '{' from the
+ * body '{', and leave probe point mode at the body. */
+static int shape_pp(ParseCtx *ctx, Token *t)
+{
+	int k = t->kind;
+	if (ctx->pp_paren > 0) {
+		if (k == '(')
+			ctx->pp_paren++;
+		else if (k == ')')
+			ctx->pp_paren--;
+		return k;
+	}
+	if (k == '(') {
+		ctx->pp_paren++;
+		return k;
+	}
+	if (k == '{') {
+		if (is_pp_separator(ctx->prev_kind)) {
+			ctx->pp_group++;
+			return PP_LBRACE;
+		}
+		ctx->pp_mode = false;
+		return k;
+	}
+	if (k == '}') {
+		if (ctx->pp_group > 0)
+			ctx->pp_group--;
+		return k;
+	}
+	if (is_name_piece(k) && is_pp_separator(ctx->prev_kind)) {
+		const char *first = k == '*' ? "*" : t->text;
+		size_t len = strlen(first), cap = len + 32;
+		char *buf = arena_alloc(ctx->a, cap);
+		memcpy(buf, first, len);
+		Token last = *t;
+		while (is_name_piece(peek_tok(ctx)->kind) && adjacent(&last, peek_tok(ctx))) {
+			Token n = next_tok(ctx);
+			const char *piece = n.kind == '*' ? "*" : n.text;
+			size_t plen = strlen(piece);
+			if (len + plen + 1 > cap) {
+				int icap = (int)cap;
+				buf = arena_grow(ctx->a, buf, &icap, (int)(len + plen + 1), 1);
+				cap = (size_t)icap;
+			}
+			memcpy(buf + len, piece, plen);
+			len += plen;
+			last = n;
+		}
+		buf[len] = '\0';
+		t->text = buf;
+		t->len = len;
+		t->loc.len = last.loc.off + last.loc.len - t->loc.off;
+		return COMPNAME;
+	}
+	/* A declaration keyword ends a broken probe header (error recovery). */
+	if (k == GLOBAL || k == FUNCTION || k == PRIVATE || k == EMBEDDED)
+		ctx->pp_mode = false;
+	return k;
+}
+
+static int stplex(STPSTYPE *lval, SrcLoc *lloc, ParseCtx *ctx)
+{
+	Token t = next_tok(ctx);
+	int k = t.kind;
+	if (k == STRING)
+		join_strings(ctx, &t);
+	else if (ctx->pp_mode)
+		k = shape_pp(ctx, &t);
+
+	switch (k) {
+	case PROBE:
+		ctx->pp_mode = true;
+		ctx->pp_paren = ctx->pp_group = 0;
+		ctx->in_function = false;
+		break;
+	case FUNCTION:
+		ctx->in_function = true;
+		break;
+	case RETURN: {
+		int n = peek_tok(ctx)->kind;
+		if (n == ';' || n == '}' || n == 0)
+			k = RETURN0;
+		if (!ctx->in_function)
+			perr(ctx, &t.loc, "found 'return' not in function context");
+		break;
+	}
+	default:
+		break;
+	}
+	t.kind = k;
+	lval->tok = t;
+	*lloc = t.loc;
+	ctx->prev_kind = k;
+	return k;
+}
+
+/* ================================================================= errors */
+
+static void perr(ParseCtx *ctx, const SrcLoc *loc, const char *fmt, ...)
+{
+	(void)ctx;
+	va_list ap;
+	va_start(ap, fmt);
+	diag_vat(DIAG_ERROR, "parse error", loc, fmt, ap);
+	va_end(ap);
+}
+
+static void stperror(SrcLoc *loc, ParseCtx *ctx, const char *msg)
+{
+	perr(ctx, loc, "%s", msg);
+}
+
+/* "expected ';' or '}'", "expected expression", "unexpected 'x'". */
+static int yyreport_syntax_error(const yypcontext_t *pc, ParseCtx *ctx)
+{
+	yysymbol_kind_t exp[YYNTOKENS];
+	int n = yypcontext_expected_tokens(pc, exp, YYNTOKENS);
+	yysymbol_kind_t la = yypcontext_token(pc);
+	const SrcLoc *loc = yypcontext_location(pc);
+	bool ident = false, number = false, stmt_kw = false;
+	for (int i = 0; i < n; i++) {
+		if (exp[i] == YYSYMBOL_IDENT)
+			ident = true;
+		else if (exp[i] == YYSYMBOL_NUMBER)
+			number = true;
+		else if (exp[i] == YYSYMBOL_IF)
+			stmt_kw = true;
+	}
+	char msg[512];
+	if (ident && number && stmt_kw) {
+		snprintf(msg, sizeof msg, "expected statement");
+	} else if (ident && number) {
+		snprintf(msg, sizeof msg, "expected expression");
+	} else if (n > 0 && n <= 5) {
+		size_t len = 0;
+		len += (size_t)snprintf(msg, sizeof msg, "expected ");
+		for (int i = 0; i < n && len < sizeof msg; i++) {
+			const char *sep = i == 0 ? "" : i == n - 1 ? " or " : ", ";
+			len += (size_t)snprintf(msg + len, sizeof msg - len, "%s%s", sep,
+						yysymbol_name(exp[i]));
+		}
+	} else {
+		msg[0] = '\0';
+	}
+	if (!msg[0] || n > 5) {
+		const Source *s = src_get(loc->file);
+		if (la == YYSYMBOL_YYEOF)
+			snprintf(msg, sizeof msg, "unexpected end of input");
+		else if (s && loc->len > 0 && loc->len <= 40 && loc->off + loc->len <= s->len &&
+			 !memchr(s->text + loc->off, '\n', loc->len))
+			snprintf(msg, sizeof msg, "unexpected '%.*s'", (int)loc->len, s->text + loc->off);
+		else
+			snprintf(msg, sizeof msg, "unexpected %s", yysymbol_name(la));
+	}
+	perr(ctx, loc, "%s", msg);
+	return 0;
+}
+
+/* ================================================================ helpers */
+
+static Node *mk(ParseCtx *ctx, AstKind k, SrcLoc loc)
+{
+	return ast_new(ctx->a, k, loc);
+}
+
+static Node *mk_var(ParseCtx *ctx, const Token *t)
+{
+	return ast_var(ctx->a, t->text, t->loc);
+}
+
+static Node *mk_str(ParseCtx *ctx, const Token *t)
+{
+	return ast_str(ctx->a, t->text ? t->text : "", t->len, t->loc);
+}
+
+/* Count and strip trailing '$' (pretty printing): "$foo$$" -> "foo", 2. */
+static int strip_pretty(ParseCtx *ctx, const char *text, const char **base, const SrcLoc *loc)
+{
+	size_t len = strlen(text), end = len;
+	while (end > 0 && text[end - 1] == '$')
+		end--;
+	int pretty = (int)(len - end);
+	if (pretty > 2) {
+		perr(ctx, loc, "invalid pretty-printing suffix (expected '$' or '$$')");
+		pretty = 2;
+	}
+	*base = arena_strndup(ctx->a, text, end);
+	return pretty;
+}
+
+/* $name, $name$, $$vars, $$parms$$ ... */
+static Node *mk_target(ParseCtx *ctx, const Token *t)
+{
+	Node *n = mk(ctx, AST_TARGET, t->loc);
+	const char *base;
+	n->pretty = strip_pretty(ctx, t->text + 1, &base, &t->loc);
+	n->name = base;
+	if (!base[0] || (base[0] == '$' && !base[1]))
+		perr(ctx, &t->loc, "expected target variable name after '$'");
+	return n;
+}
+
+static void tc_add(ParseCtx *ctx, TcList *tc, TargetComp c)
+{
+	if (tc->pretty) {
+		perr(ctx, &c.loc, "-> and [ are not accepted for a pretty-printing variable");
+		return;
+	}
+	tc->v = arena_grow(ctx->a, tc->v, &tc->cap, tc->n + 1, sizeof *tc->v);
+	tc->v[tc->n++] = c;
+}
+
+static void tc_pretty(ParseCtx *ctx, TcList *tc, const Token *t)
+{
+	if (tc->pretty) {
+		perr(ctx, &t->loc, "-> and [ are not accepted for a pretty-printing variable");
+		return;
+	}
+	const char *base;
+	tc->pretty = strip_pretty(ctx, t->text, &base, &t->loc);
+	tc->pretty_loc = t->loc;
+}
+
+/* ->member, ->member$, ->$ */
+static void tc_member(ParseCtx *ctx, TcList *tc, const Token *t)
+{
+	const char *base;
+	int pretty = strip_pretty(ctx, t->text, &base, &t->loc);
+	if (base[0])
+		tc_add(ctx, tc, (TargetComp){ .kind = TC_FIELD, .name = base, .loc = t->loc });
+	if (pretty) {
+		if (tc->pretty)
+			perr(ctx, &t->loc, "-> and [ are not accepted for a pretty-printing variable");
+		tc->pretty = pretty;
+		tc->pretty_loc = t->loc;
+	}
+}
+
+static Node *apply_chain(ParseCtx *ctx, Node *n, TcList *tc)
+{
+	if (n->pretty && (tc->n > 0 || tc->pretty)) {
+		perr(ctx, tc->n ? &tc->v[0].loc : &tc->pretty_loc,
+		     "-> and [ are not accepted for a pretty-printing variable");
+		return n;
+	}
+	n->comps = tc->v;
+	n->ncomps = tc->n;
+	if (tc->pretty)
+		n->pretty = tc->pretty;
+	return n;
+}
+
+/* expr->member on a value that is not a target symbol: stap's autocast. */
+static Node *mk_autocast(ParseCtx *ctx, Node *operand, TcList *tc, SrcLoc loc)
+{
+	Node *n = mk(ctx, AST_CAST, loc);
+	n->lhs = operand;
+	return apply_chain(ctx, n, tc);
+}
+
+static Node *mk_stat(ParseCtx *ctx, const Token *op, Node *operand, SrcLoc loc)
+{
+	Node *n = mk(ctx, AST_STAT, loc);
+	n->stat = (StatOp)op->num;
+	n->lhs = operand;
+	return n;
+}
+
+/* ---------------------------------------------------------- probe points */
+
+static PPList pp_one(ParseCtx *ctx, const Token *name, Node *arg)
+{
+	ProbePoint *pp = arena_alloc(ctx->a, sizeof *pp);
+	pp->comps = arena_alloc(ctx->a, sizeof *pp->comps);
+	pp->comps[0] = (PPComp){ .name = name->text, .arg = arg, .loc = name->loc };
+	pp->ncomps = 1;
+	pp->loc = name->loc;
+	return (PPList){ pp, pp, 1 };
+}
+
+static PPList pp_append(PPList a, PPList b)
+{
+	if (!a.head)
+		return b;
+	if (!b.head)
+		return a;
+	a.tail->next = b.head;
+	a.tail = b.tail;
+	a.n += b.n;
+	return a;
+}
+
+/* prefix.{x,y} is prefix.x, prefix.y: every prefix times every suffix. */
+static PPList pp_product(ParseCtx *ctx, PPList a, PPList b)
+{
+	PPList out = {0};
+	for (ProbePoint *pa = a.head; pa; pa = pa->next) {
+		if (pa->optional || pa->cond)
+			perr(ctx, &pa->loc, "'?', '!' or condition must only be specified in suffix");
+		for (ProbePoint *pb = b.head; pb; pb = pb->next) {
+			ProbePoint *pp = arena_alloc(ctx->a, sizeof *pp);
+			pp->ncomps = pa->ncomps + pb->ncomps;
+			pp->comps = arena_alloc(ctx->a, (size_t)pp->ncomps * sizeof *pp->comps);
+			memcpy(pp->comps, pa->comps, (size_t)pa->ncomps * sizeof *pp->comps);
+			memcpy(pp->comps + pa->ncomps, pb->comps, (size_t)pb->ncomps * sizeof *pp->comps);
+			pp->optional = pb->optional;
+			pp->sufficient = pb->sufficient;
+			pp->cond = pb->cond;
+			pp->loc = pa->loc;
+			out = pp_append(out, (PPList){ pp, pp, 1 });
+		}
+	}
+	return out;
+}
+
+static PPList pp_finish(ParseCtx *ctx, PPList l, int opt, Node *cond, SrcLoc optloc)
+{
+	for (ProbePoint *pp = l.head; pp; pp = pp->next) {
+		if (opt) {
+			if (pp->optional)
+				perr(ctx, &optloc, "'?' or '!' respecified");
+			pp->optional = true;
+			pp->sufficient = opt == 2;
+		}
+		if (cond) {
+			if (pp->cond)
+				perr(ctx, &cond->loc, "condition respecified");
+			pp->cond = cond;
+		}
+	}
+	return l;
+}
+
+/* ---------------------------------------------------------- declarations */
+
+static void add_probe(ParseCtx *ctx, Probe *p)
+{
+	*ctx->probe_tail = p;
+	ctx->probe_tail = &p->next;
+}
+
+static void add_globals(ParseCtx *ctx, Global *g, bool priv)
+{
+	while (g) {
+		Global *next = g->next;
+		g->next = NULL;
+		g->is_private = priv;
+		bool dup = false;
+		for (Global *o = ctx->script->globals; o; o = o->next)
+			if (strcmp(o->name, g->name) == 0) {
+				perr(ctx, &g->loc, o->is_private == priv ? "duplicate global name"
+					: "global versus private variable declaration conflict");
+				dup = true;
+				break;
+			}
+		if (!dup) {
+			*ctx->glob_tail = g;
+			ctx->glob_tail = &g->next;
+		}
+		g = next;
+	}
+}
+
+static void add_function(ParseCtx *ctx, Function *f, bool priv)
+{
+	f->is_private = priv;
+	*ctx->func_tail = f;
+	ctx->func_tail = &f->next;
+}
+
+static Global *mk_global(ParseCtx *ctx, const Token *name, bool wrap, int64_t size,
+			 bool is_array, Node *init)
+{
+	Global *g = arena_alloc(ctx->a, sizeof *g);
+	g->name = name->text;
+	g->loc = name->loc;
+	g->wrap = wrap;
+	g->size = size;
+	g->is_array = is_array;
+	g->init = init;
+	return g;
+}
+
+static void param_add(ParseCtx *ctx, ParamList *l, const Token *name, TypeKind ty)
+{
+	for (int i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].name, name->text) == 0)
+			perr(ctx, &name->loc, "duplicate parameter names");
+	l->v = arena_grow(ctx->a, l->v, &l->cap, l->n + 1, sizeof *l->v);
+	l->v[l->n++] = (Param){ .name = name->text, .type = ty, .loc = name->loc };
+}
+
+static void fe_key_add(ParseCtx *ctx, FeVars *v, const FeKey *k, SrcLoc loc)
+{
+	nodelist_add(ctx->a, &v->keys, k->var);
+	if (k->dir) {
+		if (v->sort_dir) {
+			perr(ctx, &loc, "multiple sort directives");
+			return;
+		}
+		v->sort_col = v->keys.n;
+		v->sort_dir = k->dir;
+	}
+}
+
+static Node *mk_foreach(ParseCtx *ctx, SrcLoc loc, FeVars *v, Node *base, int stat,
+			int dir, SrcLoc dir_loc, Node *limit, Node *body)
+{
+	Node *n = mk(ctx, AST_FOREACH, loc);
+	n->args = v->keys;
+	n->value = v->value;
+	n->lhs = base;
+	n->sort_col = v->sort_col;
+	n->sort_dir = v->sort_dir;
+	if (stat >= 0) {
+		n->sort_by_stat = true;
+		n->stat = (StatOp)stat;
+	}
+	if (dir) {
+		if (v->sort_dir)
+			perr(ctx, &dir_loc, "multiple sort directives");
+		n->sort_col = -1;
+		n->sort_dir = dir;
+	}
+	n->limit = limit;
+	n->then = body;
+	return n;
+}
+
+/* ============================================================= entry point */
+
+Script *parse_source(Arena *a, Source *src, const ParseEnv *env)
+{
+	static const ParseEnv no_env;
+	if (!env)
+		env = &no_env;
+	ParseCtx ctx = { .a = a, .src = src, .env = env };
+	ctx.script = arena_alloc(a, sizeof *ctx.script);
+	ctx.script->src = src;
+	ctx.probe_tail = &ctx.script->probes;
+	ctx.func_tail = &ctx.script->functions;
+	ctx.glob_tail = &ctx.script->globals;
+	ctx.emb_tail = &ctx.script->embeds;
+	ctx.pp = pp_new(a, src, env);
+	int rc = stpparse(&ctx);
+	pp_free(ctx.pp);   /* frees the scanner on every path */
+	return rc == 2 ? NULL : ctx.script;
+}

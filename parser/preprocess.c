@@ -1,0 +1,781 @@
+/* preprocess.c - @define macros and %( %? %: %) conditionals.
+ *
+ * Two layers over the raw scanner, in stap's order:
+ *
+ *  1. Macros (expand_next).  `@define NAME(a, b) %( body %)` records the
+ *     body's tokens; `@NAME(x, y)` pushes an activation that replays them,
+ *     where `@a` inside the body replays the tokens of argument a.  An
+ *     argument is a closure: it is expanded in the scope where it was
+ *     written, so `@x` inside an argument means the caller's parameter x.
+ *     Unknown @words are left for the grammar (@cast, @count ...).  Macros
+ *     of the file are visible after their definition; library macros (from
+ *     tapset .stpm files, see parse_macro_file) everywhere, and a library
+ *     macro's body sees only library macros.  Each expansion is registered
+ *     as a Source sharing the definition's text, with expanded_at set to the
+ *     use, so a diagnostic inside it points into the definition and adds
+ *     "in expansion of macro at FILE:L:C".
+ *
+ *  2. Conditionals (pp_next), evaluated on the expanded stream, so a
+ *     condition may come from a macro (%( @_IS_SREG_KERNEL %? ...).  A
+ *     condition is `l op r` terms joined by && and || (&& binds tighter):
+ *       kernel_v | kernel_vr | systemtap_v   op "version"   (strverscmp;
+ *                                            ==/!= with "*?[" glob)
+ *       arch | runtime                       ==|!= "glob"
+ *       systemtap_privilege                  ==|!= "stapdev"
+ *       guru_mode                            ==|!= 0|1
+ *       CONFIG_X   op "glob" | number | CONFIG_Y
+ *       "s1" op "s2" | n1 op n2
+ *     As in stap 4.8 `@defined(...)` is not a preprocessor condition (it is
+ *     reported like any other unknown left operand); use it in expressions.
+ *     Skipped regions are read as raw tokens: only %( %: %? %) nesting
+ *     matters there, and their @define's are not recorded.
+ *
+ * Errors are reported through diag; the preprocessor then goes on with the
+ * most plausible reading, so one run reports several problems. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parser/parse.h"
+#include "parser/grammar.h"
+
+#define MAX_EXPANSION_DEPTH 200
+
+typedef struct Macro {
+	const char *name;          /* without the '@' */
+	const char **params;
+	int nparams;
+	Token *body;
+	int nbody, capbody;
+	const Source *src;         /* where it is defined */
+	SrcLoc loc;                /* its name in the definition */
+	bool library;
+} Macro;
+
+struct MacroTable {
+	Macro **v;
+	int n, cap;
+};
+
+typedef struct Activation Activation;
+
+/* An actual argument: its tokens and the activation it was written in. */
+typedef struct ArgBody {
+	Token *toks;
+	int n, cap;
+	Activation *scope;
+} ArgBody;
+
+/* One macro body or argument being replayed. */
+struct Activation {
+	Token *toks;
+	int n, pos;
+	const Source *exp_src;     /* relocate body tokens here (NULL: keep) */
+	Macro *macro;              /* macro activations: whose parameters */
+	ArgBody *args;
+	Activation *scope;         /* argument activations: the closure */
+	bool is_arg;
+	bool library;
+};
+
+enum { COND_KEEP_THEN, COND_SKIP_THEN, COND_KEEP_ELSE, COND_SKIP_ELSE };
+
+typedef struct Cond {
+	Token open;
+	int state;
+} Cond;
+
+struct PP {
+	Arena *a;
+	const Source *src;
+	const ParseEnv *env;
+	Lexer *lx;
+	MacroTable file_macros;
+	Activation **stack;
+	int nstack, capstack;
+	Token pushback;
+	bool has_pushback;
+	Cond *conds;
+	int nconds, capconds;
+	bool library_file;         /* a .stpm file: only definitions allowed */
+};
+
+static void pp_error(const SrcLoc *loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void pp_error(const SrcLoc *loc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	diag_vat(DIAG_ERROR, "parse error", loc, fmt, ap);
+	va_end(ap);
+}
+
+/* ================================================================ macros */
+
+static Macro *table_find(const MacroTable *t, const char *name)
+{
+	if (!t)
+		return NULL;
+	for (int i = 0; i < t->n; i++)
+		if (strcmp(t->v[i]->name, name) == 0)
+			return t->v[i];
+	return NULL;
+}
+
+static void table_add(Arena *a, MacroTable *t, Macro *m)
+{
+	t->v = arena_grow(a, t->v, &t->cap, t->n + 1, sizeof *t->v);
+	t->v[t->n++] = m;
+}
+
+static void tokens_add(Arena *a, Token **v, int *n, int *cap, const Token *t)
+{
+	*v = arena_grow(a, *v, cap, *n + 1, sizeof **v);
+	(*v)[(*n)++] = *t;
+}
+
+static bool is_atword(int kind)
+{
+	switch (kind) {
+	case AT_CAST: case AT_VAR: case AT_DEFINED: case AT_ENTRY:
+	case AT_PROBEWRITE: case AT_CONST: case AT_PERF: case AT_STAT:
+	case AT_HIST_LINEAR: case AT_HIST_LOG: case AT_WORD:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The next token of the innermost activation, or of the file.  Returns
+ * false at the end of an activation (which the caller pops). */
+static bool raw_next(PP *pp, Token *t)
+{
+	if (pp->has_pushback) {
+		*t = pp->pushback;
+		pp->has_pushback = false;
+		return true;
+	}
+	if (pp->nstack == 0) {
+		lex_next(pp->lx, t);
+		return true;
+	}
+	Activation *act = pp->stack[pp->nstack - 1];
+	if (act->pos >= act->n)
+		return false;
+	*t = act->toks[act->pos++];
+	if (act->exp_src)
+		t->loc.file = act->exp_src->id;
+	return true;
+}
+
+static void push(PP *pp, Activation *act)
+{
+	pp->stack = arena_grow(pp->a, pp->stack, &pp->capstack, pp->nstack + 1, sizeof *pp->stack);
+	pp->stack[pp->nstack++] = act;
+}
+
+/* The macro activation whose parameters are visible from `act`. */
+static Activation *param_scope(Activation *act)
+{
+	while (act && act->is_arg)
+		act = act->scope;
+	return act;
+}
+
+static const char *const builtin_atwords[] = {
+	"cast", "defined", "probewrite", "entry", "perf", "var", "avg", "count",
+	"sum", "min", "max", "hist_linear", "hist_log", "const", "variance",
+};
+
+/* @define NAME [( p, ... )] %( body %)   (the @define is consumed) */
+static void define_macro(PP *pp, const Token *at)
+{
+	Token t;
+	raw_next(pp, &t);
+	if (t.kind != IDENT) {
+		pp_error(&t.loc, "expected identifier");
+		pp->pushback = t;
+		pp->has_pushback = true;
+		return;
+	}
+	Macro *m = arena_alloc(pp->a, sizeof *m);
+	m->name = t.text;
+	m->loc = t.loc;
+	m->src = src_get(t.loc.file);
+	m->library = pp->library_file;
+	Macro *old = table_find(&pp->file_macros, m->name);
+	bool ok = true;
+	if (strcmp(m->name, "define") == 0) {
+		pp_error(&t.loc, "attempt to redefine '@define'");
+		ok = false;
+	} else if (old) {
+		pp_error(&t.loc, "attempt to redefine macro '@%s' in the same file", m->name);
+		diag_note(&old->loc, "macro '@%s' first defined here", m->name);
+		ok = false;
+	} else {
+		for (size_t i = 0; i < sizeof builtin_atwords / sizeof builtin_atwords[0]; i++)
+			if (strcmp(m->name, builtin_atwords[i]) == 0)
+				diag_at(DIAG_WARNING, NULL, &t.loc,
+					"macro redefines built-in operator '@%s'", m->name);
+	}
+
+	raw_next(pp, &t);
+	bool saw_params = false;
+	if (t.kind == '(') {
+		saw_params = true;
+		int cap = 0;
+		for (;;) {
+			raw_next(pp, &t);
+			if (t.kind != IDENT) {
+				pp_error(&t.loc, "expected identifier");
+				ok = false;
+				break;
+			}
+			for (int i = 0; i < m->nparams; i++)
+				if (strcmp(m->params[i], t.text) == 0) {
+					pp_error(&t.loc, "duplicate macro parameter '%s'", t.text);
+					ok = false;
+				}
+			m->params = arena_grow(pp->a, m->params, &cap, m->nparams + 1, sizeof *m->params);
+			m->params[m->nparams++] = t.text;
+			raw_next(pp, &t);
+			if (t.kind == ',')
+				continue;
+			if (t.kind != ')') {
+				pp_error(&t.loc, "expected ',' or ')'");
+				ok = false;
+				break;
+			}
+			raw_next(pp, &t);
+			break;
+		}
+	}
+	if (t.kind != PP_OPEN) {
+		if (ok)
+			pp_error(&t.loc, saw_params ? "expected '%%('" : "expected '%%(' or '('");
+		/* Give the token back unless it is the body we cannot find. */
+		if (t.kind != 0) {
+			pp->pushback = t;
+			pp->has_pushback = true;
+		}
+		return;
+	}
+	int nest = 0;
+	for (;;) {
+		raw_next(pp, &t);
+		if (t.kind == 0) {
+			pp_error(&m->loc, "incomplete macro definition - missing '%%)'");
+			return;
+		}
+		if (t.kind == PP_OPEN)
+			nest++;
+		else if (t.kind == PP_CLOSE && nest-- == 0)
+			break;
+		tokens_add(pp->a, &m->body, &m->nbody, &m->capbody, &t);
+	}
+	(void)at;
+	if (ok)
+		table_add(pp->a, &pp->file_macros, m);
+}
+
+/* Read one argument of an invocation: tokens up to ',' or ')' outside
+ * brackets.  Returns the separator's kind, or 0 when the argument list runs
+ * off the end of the file or of the enclosing macro body. */
+static int slurp_arg(PP *pp, ArgBody *arg, Token *sep)
+{
+	int nest = 0;
+	for (;;) {
+		if (!raw_next(pp, sep) || sep->kind == 0)
+			return 0;
+		int k = sep->kind;
+		if (k == '(' || k == '[')
+			nest++;
+		else if (nest && (k == ')' || k == ']'))
+			nest--;
+		else if (!nest && (k == ')' || k == ','))
+			return k;
+		tokens_add(pp->a, &arg->toks, &arg->n, &arg->cap, sep);
+	}
+}
+
+/* @name [( args )]: push the expansion.  `at` is the @name token. */
+static void invoke_macro(PP *pp, Macro *m, const Token *at)
+{
+	if (pp->nstack >= MAX_EXPANSION_DEPTH) {
+		pp_error(&at->loc, "macro expansion too deep (limit %d): is '@%s' recursive?",
+			 MAX_EXPANSION_DEPTH, m->name);
+		return;
+	}
+	Activation *cur = pp->nstack ? pp->stack[pp->nstack - 1] : NULL;
+	Activation *act = arena_alloc(pp->a, sizeof *act);
+	act->macro = m;
+	act->library = m->library;
+	act->toks = m->body;
+	act->n = m->nbody;
+	if (m->nparams > 0) {
+		Token t;
+		if (!raw_next(pp, &t) || t.kind != '(') {
+			pp_error(&at->loc, "expected '(' in invocation of macro '@%s' taking %d parameter%s",
+				 m->name, m->nparams, m->nparams == 1 ? "" : "s");
+			if (t.kind != 0 && t.kind != '(') {
+				pp->pushback = t;
+				pp->has_pushback = true;
+			}
+			return;
+		}
+		act->args = arena_alloc(pp->a, (size_t)m->nparams * sizeof *act->args);
+		for (int i = 0; i < m->nparams; i++) {
+			act->args[i].scope = cur;
+			Token sep;
+			int k = slurp_arg(pp, &act->args[i], &sep);
+			if (k == 0) {
+				pp_error(&at->loc, "could not find end of macro invocation");
+				return;
+			}
+			if (k == ',' && i + 1 == m->nparams) {
+				pp_error(&sep.loc, "too many parameters for macro '@%s' (expected %d)",
+					 m->name, m->nparams);
+				/* Skip the rest of the list, so parsing resumes after it. */
+				ArgBody junk = {0};
+				while ((k = slurp_arg(pp, &junk, &sep)) == ',')
+					;
+				if (k == 0)
+					return;
+			} else if (k == ')' && i + 1 != m->nparams) {
+				pp_error(&sep.loc, "too few parameters for macro '@%s' (expected %d)",
+					 m->name, m->nparams);
+				return;
+			}
+		}
+	}
+	if (act->n > 0)
+		act->exp_src = src_add_expansion(m->src, &at->loc);
+	push(pp, act);
+}
+
+/* Layer 1: the next token after macro definition and expansion. */
+static void expand_next(PP *pp, Token *t)
+{
+	for (;;) {
+		if (!raw_next(pp, t)) {
+			pp->nstack--;
+			continue;
+		}
+		if (t->kind == AT_DEFINE) {
+			if (pp->nstack > 0) {
+				pp_error(&t->loc, "'@define' forbidden inside macro body");
+				continue;
+			}
+			define_macro(pp, t);
+			continue;
+		}
+		if (!is_atword(t->kind))
+			return;
+		const char *name = t->text + 1;
+		Activation *top = pp->nstack ? pp->stack[pp->nstack - 1] : NULL;
+		Activation *scope = param_scope(top);
+		if (scope && scope->macro) {
+			Macro *m = scope->macro;
+			int i;
+			for (i = 0; i < m->nparams; i++)
+				if (strcmp(m->params[i], name) == 0)
+					break;
+			if (i < m->nparams) {
+				Activation *act = arena_alloc(pp->a, sizeof *act);
+				act->is_arg = true;
+				act->toks = scope->args[i].toks;
+				act->n = scope->args[i].n;
+				act->scope = scope->args[i].scope;
+				Activation *ps = param_scope(act->scope);
+				act->library = ps ? ps->library : false;
+				if (pp->nstack >= MAX_EXPANSION_DEPTH) {
+					pp_error(&t->loc, "macro expansion too deep (limit %d)",
+						 MAX_EXPANSION_DEPTH);
+					continue;
+				}
+				push(pp, act);
+				continue;
+			}
+		}
+		Macro *m = NULL;
+		bool in_library = top ? top->library : pp->library_file;
+		if (!in_library)
+			m = table_find(&pp->file_macros, name);
+		if (!m)
+			m = table_find(pp->env->macros, name);
+		if (!m && in_library)
+			m = table_find(&pp->file_macros, name);
+		if (!m)
+			return;   /* an ordinary @operator */
+		invoke_macro(pp, m, t);
+	}
+}
+
+/* =========================================================== conditionals */
+
+/* A lexical error is an error once the token is really used. */
+static void report_token_error(const Token *t)
+{
+	if (t->error)
+		pp_error(&t->loc, "%s", t->error);
+}
+
+static int sign(int v)
+{
+	return (v > 0) - (v < 0);
+}
+
+/* Apply a comparison operator to a three-way result. */
+static bool compare(int op, int c, const Token *optok, bool *ok)
+{
+	switch (op) {
+	case EQ: return c == 0;
+	case NE: return c != 0;
+	case '<': return c < 0;
+	case LE: return c <= 0;
+	case '>': return c > 0;
+	case GE: return c >= 0;
+	default:
+		pp_error(&optok->loc, "expected comparison operator");
+		*ok = false;
+		return false;
+	}
+}
+
+static bool glob_match(int op, const char *pattern, const char *value, const Token *optok, bool *ok)
+{
+	bool match = fnmatch(pattern, value, FNM_NOESCAPE) == 0;
+	if (op == EQ)
+		return match;
+	if (op == NE)
+		return !match;
+	pp_error(&optok->loc, "expected '==' or '!='");
+	*ok = false;
+	return false;
+}
+
+static bool parse_ll(const char *s, long long *v)
+{
+	if (!s || !*s)
+		return false;
+	char *end;
+	errno = 0;
+	*v = strtoll(s, &end, 0);
+	return errno == 0 && *end == '\0';
+}
+
+static int cmp_ll(long long a, long long b)
+{
+	return (a > b) - (a < b);
+}
+
+static const char *config_value(const PP *pp, const char *name)
+{
+	const char *v = pp->env->config ? pp->env->config(name) : NULL;
+	return v ? v : "";
+}
+
+/* kernel_v is the release without its "-local" suffix, as stap's
+ * kernel_base_release. */
+static const char *kernel_v(const PP *pp, bool full)
+{
+	const char *r = pp->env->kernel_release ? pp->env->kernel_release : "";
+	if (full)
+		return r;
+	const char *dash = strchr(r, '-');
+	return dash ? arena_strndup(pp->a, r, (size_t)(dash - r)) : r;
+}
+
+/* One term `l op r`; *ok is cleared after an error (the term is false). */
+static bool eval_term(PP *pp, const Token *l, const Token *op, const Token *r, bool *ok)
+{
+	int o = op->kind;
+	if (l->kind == IDENT) {
+		const char *n = l->text;
+		if (!strcmp(n, "kernel_v") || !strcmp(n, "kernel_vr") || !strcmp(n, "systemtap_v")) {
+			if (r->kind != STRING) {
+				pp_error(&r->loc, "expected string literal");
+				return *ok = false;
+			}
+			const char *target = !strcmp(n, "systemtap_v")
+				? (pp->env->systemtap_v ? pp->env->systemtap_v : "5.0")
+				: kernel_v(pp, n[8] == 'r');
+			bool wild = strpbrk(r->text, "*?[") != NULL;
+			if (wild) {
+				if (o != EQ && o != NE) {
+					pp_error(&op->loc, o == '<' || o == '>' || o == LE || o == GE
+						 ? "wildcard not allowed with order comparison operators"
+						 : "expected comparison operator");
+					return *ok = false;
+				}
+				return glob_match(o, r->text, target, op, ok);
+			}
+			return compare(o, sign(strverscmp(target, r->text)), op, ok);
+		}
+		if (!strcmp(n, "systemtap_privilege")) {
+			if (r->kind != STRING) {
+				pp_error(&r->loc, "expected string literal");
+				return *ok = false;
+			}
+			const char *priv = pp->env->privilege ? pp->env->privilege : "stapdev";
+			if (o != EQ && o != NE) {
+				pp_error(&op->loc, "expected '==' or '!='");
+				return *ok = false;
+			}
+			return (strcmp(priv, r->text) == 0) == (o == EQ);
+		}
+		if (!strcmp(n, "guru_mode")) {
+			if (r->kind != NUMBER) {
+				pp_error(&r->loc, "expected number");
+				return *ok = false;
+			}
+			if (r->num != 0 && r->num != 1) {
+				pp_error(&r->loc, "expected 0 or 1");
+				return *ok = false;
+			}
+			if (o != EQ && o != NE) {
+				pp_error(&op->loc, "expected '==' or '!='");
+				return *ok = false;
+			}
+			return compare(o, cmp_ll(pp->env->guru, r->num), op, ok);
+		}
+		if (!strcmp(n, "arch") || !strcmp(n, "runtime")) {
+			if (r->kind != STRING) {
+				pp_error(&r->loc, "expected string literal");
+				return *ok = false;
+			}
+			const char *v = n[0] == 'a' ? (pp->env->arch ? pp->env->arch : "x86_64")
+				: (pp->env->runtime ? pp->env->runtime : "bpf");
+			return glob_match(o, r->text, v, op, ok);
+		}
+		if (!strncmp(n, "CONFIG_", 7)) {
+			const char *lv = config_value(pp, n);
+			long long a, b;
+			if (r->kind == STRING)
+				return glob_match(o, r->text, lv, op, ok);
+			if (r->kind == NUMBER) {
+				if (!parse_ll(lv, &a)) {
+					pp_error(&l->loc, "Config option value not a number");
+					return *ok = false;
+				}
+				return compare(o, cmp_ll(a, r->num), op, ok);
+			}
+			if (r->kind == IDENT && !strncmp(r->text, "CONFIG_", 7)) {
+				const char *rv = config_value(pp, r->text);
+				if (parse_ll(lv, &a) && parse_ll(rv, &b))
+					return compare(o, cmp_ll(a, b), op, ok);
+				return compare(o, sign(strcmp(lv, rv)), op, ok);
+			}
+			pp_error(&r->loc, "expected string, number literal or other CONFIG_... as right side operand");
+			return *ok = false;
+		}
+	} else if (l->kind == STRING && r->kind == STRING) {
+		return compare(o, sign(strcmp(l->text, r->text)), op, ok);
+	} else if (l->kind == NUMBER && r->kind == NUMBER) {
+		return compare(o, cmp_ll(l->num, r->num), op, ok);
+	} else if (l->kind == STRING && r->kind == NUMBER) {
+		pp_error(&r->loc, "expected string literal as right value");
+		return *ok = false;
+	} else if (l->kind == NUMBER && r->kind == STRING) {
+		pp_error(&r->loc, "expected number literal as right value");
+		return *ok = false;
+	}
+	pp_error(&l->loc, "expected 'arch', 'kernel_v', 'kernel_vr', 'systemtap_v', 'runtime', "
+		 "'systemtap_privilege', 'guru_mode', 'CONFIG_...', or a comparison between "
+		 "strings or integers");
+	return *ok = false;
+}
+
+/* After %(: read and evaluate the condition up to and including %?.  On an
+ * error the condition counts as false. */
+static bool eval_condition(PP *pp, const Token *open)
+{
+	bool result = false, and_result = true, ok = true;
+	for (;;) {
+		Token term[3];
+		for (int i = 0; i < 3; i++) {
+			expand_next(pp, &term[i]);
+			report_token_error(&term[i]);
+			if (term[i].kind == 0 || term[i].kind == PP_THEN) {
+				pp_error(&open->loc, "incomplete condition after '%%('");
+				if (term[i].kind == 0) {
+					pp->pushback = term[i];
+					pp->has_pushback = true;
+				}
+				return false;
+			}
+		}
+		bool v = eval_term(pp, &term[0], &term[1], &term[2], &ok);
+		if (!ok)
+			break;
+		and_result = and_result && v;
+		Token n;
+		expand_next(pp, &n);
+		if (n.kind == ANDAND)
+			continue;
+		result = result || and_result;
+		and_result = true;
+		if (n.kind == OROR)
+			continue;
+		if (n.kind == PP_THEN)
+			return result;
+		pp_error(&n.loc, "expected '%%?' marker for conditional");
+		if (n.kind == 0) {
+			pp->pushback = n;
+			pp->has_pushback = true;
+			return false;
+		}
+		ok = false;
+		break;
+	}
+	/* Resynchronise on the %?. */
+	for (;;) {
+		Token n;
+		expand_next(pp, &n);
+		if (n.kind == PP_THEN)
+			break;
+		if (n.kind == 0) {
+			pp->pushback = n;
+			pp->has_pushback = true;
+			break;
+		}
+	}
+	return false;
+}
+
+/* Skip a region not taken: stop at the %: %? or %) that ends it. */
+static void skip_region(PP *pp, Token *t)
+{
+	int nest = 0;
+	for (;;) {
+		if (!raw_next(pp, t)) {
+			pp->nstack--;
+			continue;
+		}
+		int k = t->kind;
+		if (k == 0)
+			return;
+		if (k == PP_OPEN)
+			nest++;
+		else if (k == PP_CLOSE && nest)
+			nest--;
+		else if (!nest && (k == PP_ELSE || k == PP_THEN || k == PP_CLOSE))
+			return;
+	}
+}
+
+void pp_next(PP *pp, Token *t)
+{
+	for (;;) {
+		int st = pp->nconds ? pp->conds[pp->nconds - 1].state : -1;
+		if (st == COND_SKIP_THEN || st == COND_SKIP_ELSE)
+			skip_region(pp, t);
+		else
+			expand_next(pp, t);
+		switch (t->kind) {
+		case 0:
+			if (pp->nconds) {
+				pp_error(&pp->conds[pp->nconds - 1].open.loc,
+					 "incomplete conditional at end of file");
+				pp->nconds = 0;
+			}
+			return;
+		case PP_THEN:
+			pp_error(&t->loc, "incomplete conditional - missing '%%('");
+			continue;
+		case PP_ELSE:
+			if (st < 0)
+				pp_error(&t->loc, "incomplete conditional - missing '%%('");
+			else if (st == COND_KEEP_ELSE || st == COND_SKIP_ELSE)
+				pp_error(&t->loc, "invalid conditional - duplicate '%%:'");
+			else
+				pp->conds[pp->nconds - 1].state =
+					st == COND_KEEP_THEN ? COND_SKIP_ELSE : COND_KEEP_ELSE;
+			continue;
+		case PP_CLOSE:
+			if (st < 0)
+				pp_error(&t->loc, "incomplete conditional - missing '%%('");
+			else
+				pp->nconds--;
+			continue;
+		case PP_OPEN: {
+			Token open = *t;
+			bool v = eval_condition(pp, &open);
+			pp->conds = arena_grow(pp->a, pp->conds, &pp->capconds, pp->nconds + 1,
+					       sizeof *pp->conds);
+			pp->conds[pp->nconds++] = (Cond){ open, v ? COND_KEEP_THEN : COND_SKIP_THEN };
+			continue;
+		}
+		case JUNK:
+			report_token_error(t);
+			continue;
+		default:
+			report_token_error(t);
+			return;
+		}
+	}
+}
+
+/* ============================================================== interface */
+
+PP *pp_new(Arena *a, Source *src, const ParseEnv *env)
+{
+	static const ParseEnv no_env;
+	PP *pp = arena_alloc(a, sizeof *pp);
+	pp->a = a;
+	pp->src = src;
+	pp->env = env ? env : &no_env;
+	pp->lx = lex_new(a, src, pp->env);
+	return pp;
+}
+
+void pp_free(PP *pp)
+{
+	if (!pp)
+		return;
+	lex_free(pp->lx);
+	pp->lx = NULL;
+}
+
+int parse_macro_file(Arena *a, Source *src, ParseEnv *env)
+{
+	int errors_before = diag_errors();
+	PP *pp = pp_new(a, src, env);
+	pp->library_file = true;
+	Token t;
+	bool complained = false;
+	for (;;) {
+		pp_next(pp, &t);
+		if (t.kind == 0)
+			break;
+		if (!complained) {
+			pp_error(&t.loc, "unexpected token in library macro file '%s'", src->name);
+			complained = true;
+		}
+	}
+	pp_free(pp);
+	if (diag_errors() != errors_before)
+		return -1;
+	if (!env->macros)
+		env->macros = arena_alloc(a, sizeof *env->macros);
+	/* All or nothing, as stap: a duplicate keeps the whole file out. */
+	for (int i = 0; i < pp->file_macros.n; i++) {
+		Macro *m = pp->file_macros.v[i];
+		Macro *old = table_find(env->macros, m->name);
+		if (old) {
+			pp_error(&m->loc, "duplicate definition of library macro '@%s'", m->name);
+			diag_note(&old->loc, "macro '@%s' first defined here", m->name);
+			return -1;
+		}
+	}
+	for (int i = 0; i < pp->file_macros.n; i++) {
+		pp->file_macros.v[i]->library = true;
+		table_add(a, env->macros, pp->file_macros.v[i]);
+	}
+	return 0;
+}

@@ -1,0 +1,72 @@
+/* meta.c - the .bstap.meta section, checked before anything trusts it: an
+ * object may come from anywhere (bstap-run takes a file), so every table
+ * and string offset is bounds-checked here once. */
+#include <string.h>
+
+#include "runtime/rt.h"
+
+static bool table_ok(size_t len, uint32_t off, uint32_t n, size_t esz)
+{
+	return off <= len && (size_t)n <= (len - off) / esz;
+}
+
+const char *meta_str(const RtMeta *m, bstap_str s)
+{
+	return s < m->strtab_len ? m->strtab + s : "";
+}
+
+int meta_parse(RtMeta *m, const void *blob, size_t len, char *err, size_t errlen)
+{
+	const struct bstap_meta_hdr *h = blob;
+	memset(m, 0, sizeof *m);
+	if (len < sizeof *h || memcmp(h->magic, BSTAP_META_MAGIC, 8) != 0) {
+		snprintf(err, errlen, "not a bstap object (no %s section)", BSTAP_SEC_META);
+		return -1;
+	}
+	if (h->abi_version != BSTAP_ABI_VERSION) {
+		snprintf(err, errlen, "object has ABI version %u; this runtime reads version %u",
+		         h->abi_version, BSTAP_ABI_VERSION);
+		return -1;
+	}
+	const char *b = blob;
+	if (!table_ok(len, h->probes_off, h->nprobes, sizeof(struct bstap_probe)) ||
+	    !table_ok(len, h->formats_off, h->nformats, sizeof(struct bstap_format)) ||
+	    !table_ok(len, h->fargs_off, h->nfargs, sizeof(struct bstap_farg)) ||
+	    !table_ok(len, h->globals_off, h->nglobals, sizeof(struct bstap_global)) ||
+	    !table_ok(len, h->srcpos_off, h->nsrcpos, sizeof(struct bstap_srcpos)) ||
+	    !table_ok(len, h->errors_off, h->nerrors, sizeof(struct bstap_errsite)) ||
+	    !table_ok(len, h->strtab_off, h->strtab_len, 1) || h->strtab_len == 0 ||
+	    b[h->strtab_off + h->strtab_len - 1] != 0) {
+		snprintf(err, errlen, "corrupt %s section", BSTAP_SEC_META);
+		return -1;
+	}
+	m->hdr = h;
+	m->probes = (const void *)(b + h->probes_off);
+	m->formats = (const void *)(b + h->formats_off);
+	m->fargs = (const void *)(b + h->fargs_off);
+	m->globals = (const void *)(b + h->globals_off);
+	m->srcpos = (const void *)(b + h->srcpos_off);
+	m->errors = (const void *)(b + h->errors_off);
+	m->strtab = b + h->strtab_off;
+	m->strtab_len = h->strtab_len;
+	for (uint32_t i = 0; i < h->nformats; i++) {
+		const struct bstap_format *f = &m->formats[i];
+		if (f->farg0 > h->nfargs || f->nargs > h->nfargs - f->farg0)
+			goto corrupt;
+		for (uint32_t j = 0; j < f->nargs; j++) {
+			const struct bstap_farg *a = &m->fargs[f->farg0 + j];
+			if (a->off > f->size || a->size > f->size - a->off)
+				goto corrupt;
+		}
+	}
+	for (uint32_t i = 0; i < h->nglobals; i++)
+		if (m->globals[i].off > h->globals_size || m->globals[i].size > h->globals_size - m->globals[i].off)
+			goto corrupt;
+	for (uint32_t i = 0; i < h->nerrors; i++)
+		if (m->errors[i].srcpos >= h->nsrcpos && m->errors[i].srcpos != UINT32_MAX)
+			goto corrupt;
+	return 0;
+corrupt:
+	snprintf(err, errlen, "corrupt %s section (bad table entry)", BSTAP_SEC_META);
+	return -1;
+}

@@ -1,0 +1,158 @@
+/* rt.h - the runtime: output buffers, the printf engine, object loading,
+ * the event loop and the run driver.
+ *
+ * The runtime links only libbpf and libelf and includes no compiler header:
+ * everything it knows about a program comes from the .bo (bpf_abi.h).
+ * bstap-run is this layer plus a main(); bstap's pass 5 calls rt_run().
+ */
+#ifndef BSTAP_RT_H
+#define BSTAP_RT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bstap/bpf_abi.h"
+
+/* --------------------------------------------------------------- outbuf.c */
+
+/* A growable byte buffer that is written to an fd in one go.  A zeroed
+ * OutBuf is empty and ready.  Once anything was written, p[len] is a NUL
+ * that is not part of the content, so p reads as a C string when the
+ * content holds no NUL bytes.  Growth doubles; running out of memory (or a
+ * size that would overflow) prints a message and aborts, as these calls
+ * sit in the per-event path and have no way to report failure. */
+typedef struct OutBuf {
+	char *p;
+	size_t len, cap;
+} OutBuf;
+
+void ob_putc(OutBuf *b, char c);
+void ob_write(OutBuf *b, const void *data, size_t n);
+void ob_puts(OutBuf *b, const char *s);
+void ob_printf(OutBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Make room for n more bytes and return where they go (p + len).  The
+ * caller writes at most n bytes there and then calls ob_commit with the
+ * count it wrote; nothing else may touch b in between. */
+char *ob_reserve(OutBuf *b, size_t n);
+void ob_commit(OutBuf *b, size_t n);
+/* Write everything to fd and empty the buffer; -errno on a write error.
+ * Writes are retried on EINTR and continued after partial writes.  On an
+ * error the bytes not yet written stay in the buffer (moved to the front),
+ * so the caller may retry or drop them (b->len = 0). */
+int ob_flush(OutBuf *b, int fd);
+/* Free the memory and leave b empty and reusable; NULL is ignored. */
+void ob_free(OutBuf *b);
+
+/* ------------------------------------------------------------------ fmt.c */
+
+/* The printf engine, shared by the compiler (to check a format against its
+ * arguments) and the runtime (to format records).  It implements stap's
+ * conversions: %d %i %u %x %X %o %s %c %p %b %m %M %%, with flags - + space
+ * # 0, width, precision and '*' for either; length modifiers (l, ll, h, hh,
+ * L, z, j, t) are accepted and ignored, as values are always 64-bit.
+ *
+ * Output matches stap's kernel runtime (runtime/vsprintf.c), which differs
+ * from C's printf in a few corners:
+ *  - '#' always adds its prefix: %#x of 0 is "0x0", %#o of 0 is "00";
+ *  - '0' pads with zeros even when a precision is given (%08.3d -> 00000005),
+ *    and a precision of 0 still prints the digit 0;
+ *  - %p is %#x of the 64-bit value: "0x" then lower-case hex, without
+ *    leading zeros unless a precision asks; width (and '0', '-') apply to
+ *    the whole field: %020p -> 0x000000000000001234;
+ *  - %c prints the low byte, padded with spaces even with '0'; %#c escapes
+ *    it C-style (\n, \', \\) or as three octal digits when it is not
+ *    printable ASCII;
+ *  - %s stops at the first NUL; %m copies raw bytes, NULs included, and %M
+ *    prints them as two lower-case hex digits each; both take
+ *    precision bytes (default 1, also for a precision <= 0), but never more
+ *    than the argument holds; width pads with spaces;
+ *  - the '0' flag on %s, %m or %M appends one NUL byte after the field;
+ *  - %b writes the value's bytes in host order (little-endian on every
+ *    target bstap runs on): precision picks 1, 2, 4 or 8 bytes, width is the
+ *    field size padded with NUL bytes ('-' pads after); a missing or
+ *    invalid precision is taken from the width when that is 1, 2, 4 or 8,
+ *    else 8, and a missing width equals the byte count;
+ *  - a negative '*' width means '-' and its absolute value; a negative '*'
+ *    precision counts as 0.
+ * Width and precision are limited to FMT_WIDTH_MAX: fmt_scan rejects larger
+ * literals, and '*' values are clamped to it at run time. */
+
+#define FMT_WIDTH_MAX 1000000
+
+typedef enum {
+	FMT_ARG_LONG,      /* a 64-bit signed value (also for '*') */
+	FMT_ARG_STRING,    /* a string (%s), or raw bytes (%m, %M) */
+} FmtArgKind;
+
+typedef struct FmtArg {
+	FmtArgKind kind;
+	int64_t l;
+	const char *s;     /* FMT_ARG_STRING: bytes, not necessarily NUL-ended */
+	size_t slen;
+} FmtArg;
+
+/* What fmt_scan reports for each argument a format consumes, in order. */
+typedef struct FmtConv {
+	FmtArgKind kind;   /* what the argument must be */
+	char conv;         /* the conversion letter, or '*' for a width/precision */
+	size_t pos;        /* byte offset of the '%' in the format */
+} FmtConv;
+
+/* Scan `fmt`: store up to `max` conversions in `convs` and return how many
+ * arguments it consumes, or -1 with a message (and the offending byte
+ * offset in *errpos) for a malformed format such as "%q" or a trailing '%'.
+ * The count covers every argument even when it exceeds `max`, so
+ * fmt_scan(fmt, NULL, 0, ...) counts.  err/errpos may be NULL. */
+int fmt_scan(const char *fmt, FmtConv *convs, int max, char *err, size_t errlen, size_t *errpos);
+
+/* Format into `out`.  Arguments beyond nargs format as 0 / "" (the compiler
+ * guarantees they match); so does an argument of the wrong kind.  Never
+ * fails: text that fmt_scan would reject is copied through unchanged. */
+void fmt_format(OutBuf *out, const char *fmt, const FmtArg *args, int nargs);
+
+/* ----------------------------------------------------------------- meta.c */
+
+/* The .bstap.meta section of an object, checked and indexed. */
+typedef struct RtMeta {
+	const struct bstap_meta_hdr *hdr;
+	const struct bstap_probe *probes;
+	const struct bstap_format *formats;
+	const struct bstap_farg *fargs;
+	const struct bstap_global *globals;
+	const struct bstap_srcpos *srcpos;
+	const struct bstap_errsite *errors;
+	const char *strtab;
+	uint32_t strtab_len;
+} RtMeta;
+
+/* Validate the blob (bounds of every table and string).  0 or -1 + err. */
+int meta_parse(RtMeta *m, const void *blob, size_t len, char *err, size_t errlen);
+const char *meta_str(const RtMeta *m, bstap_str s);
+
+/* ------------------------------------------------------------------ run.c */
+
+typedef struct RtOptions {
+	const char *output;     /* -o FILE, or NULL for stdout */
+	const char *command;    /* -c CMD */
+	int target_pid;         /* -x PID */
+	int timeout_s;          /* -T SECS, 0 none */
+	int verbose;            /* -v count */
+	bool warnings;          /* print WARNING: lines (-w turns off) */
+	char *const *argv0;     /* unused for now */
+} RtOptions;
+
+/* Load, attach and run an object held in memory (an ELF .bo image) until
+ * exit(), the end of -c CMD, -T, or a signal; then run end probes, print
+ * what is left and detach everything.  Returns the process exit status
+ * (0 or 1).  `name` is used in messages. */
+int rt_run(const void *obj, size_t len, const char *name, const RtOptions *opt);
+
+/* Read a whole file into memory (for bstap-run).  NULL + errno. */
+void *rt_read_file(const char *path, size_t *len);
+
+/* Mount tracefs when it is missing and we are root; quiet on success. */
+void rt_ensure_tracefs(void);
+
+#endif

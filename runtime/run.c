@@ -1,0 +1,613 @@
+/* run.c - running an object: load, attach, begin, events, end, cleanup.
+ *
+ * Order (stap's): maps are created and programs loaded, kernel probes are
+ * attached (they stay idle while the state word is STARTING), begin probes
+ * run, the state becomes RUNNING, and records are formatted until exit(),
+ * the end of -c CMD, -T, or a signal.  Then the state becomes STOPPING,
+ * end probes run (error probes instead after a run-time error), the ring
+ * buffer is drained and everything is closed.  Every program, link and map
+ * belongs to the bpf_object and its links, so closing them on every path
+ * leaves nothing behind in the kernel. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/rt.h"
+
+typedef struct Run {
+	const RtOptions *opt;
+	const char *name;
+	RtMeta meta;
+	void *meta_copy;
+	struct bpf_object *obj;
+	struct bpf_program **progs;   /* parallel to meta.probes */
+	struct bpf_link **links;
+	struct ring_buffer *rb;
+	volatile uint64_t *data;      /* the mmaped global data map */
+	size_t data_len;
+	OutBuf out;
+	int out_fd;
+	bool stop;
+	bool error;                   /* a run-time error happened */
+	pid_t child;
+	int child_go;                 /* pipe to release the -c child */
+	int child_status;
+	bool child_done;
+	char *libbpf_log;             /* libbpf's messages, for diagnostics */
+	size_t libbpf_log_len;
+} Run;
+
+static volatile sig_atomic_t got_signal;
+static Run *log_run;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static void on_child(int sig)
+{
+	(void)sig; /* only to interrupt poll */
+}
+
+static void rt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void rt_err(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("ERROR: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* libbpf's messages are kept, not printed: bstap says what went wrong in
+ * its own words and shows the kernel's at -v. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (!log_run)
+		return 0;
+	if (level == LIBBPF_DEBUG && log_run->opt->verbose < 3)
+		return 0;
+	char buf[4096];
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	if (n < 0)
+		return 0;
+	if ((size_t)n >= sizeof buf)
+		n = sizeof buf - 1;
+	if (log_run->opt->verbose >= 3)
+		fputs(buf, stderr);
+	char *nl = realloc(log_run->libbpf_log, log_run->libbpf_log_len + (size_t)n + 1);
+	if (!nl)
+		return 0;
+	memcpy(nl + log_run->libbpf_log_len, buf, (size_t)n + 1);
+	log_run->libbpf_log = nl;
+	log_run->libbpf_log_len += (size_t)n;
+	return 0;
+}
+
+/* ------------------------------------------------------------ output */
+
+static void flush_out(Run *r)
+{
+	if (r->out.len && ob_flush(&r->out, r->out_fd) < 0 && !r->stop) {
+		rt_err("cannot write output: %s", strerror(errno));
+		r->stop = true;
+		r->error = true;
+	}
+}
+
+static void print_record(Run *r, const struct bstap_format *f, const char *payload)
+{
+	FmtArg args[64];
+	int n = (int)f->nargs < 64 ? (int)f->nargs : 64;
+	for (int i = 0; i < n; i++) {
+		const struct bstap_farg *a = &r->meta.fargs[f->farg0 + (uint32_t)i];
+		if (a->kind == BSTAP_FARG_LONG) {
+			int64_t v;
+			memcpy(&v, payload + a->off, 8);
+			args[i] = (FmtArg){ .kind = FMT_ARG_LONG, .l = v };
+		} else {
+			const char *s = payload + a->off;
+			args[i] = (FmtArg){ .kind = FMT_ARG_STRING, .s = s, .slen = strnlen(s, a->size) };
+		}
+	}
+	fmt_format(&r->out, meta_str(&r->meta, f->fmt), args, n);
+}
+
+static void report_error(Run *r, uint32_t id)
+{
+	flush_out(r);
+	if (id >= r->meta.hdr->nerrors) {
+		rt_err("run-time error %u", id);
+		return;
+	}
+	const struct bstap_errsite *e = &r->meta.errors[id];
+	const char *near = meta_str(&r->meta, e->near);
+	fprintf(stderr, "ERROR: %s", meta_str(&r->meta, e->msg));
+	if (*near)
+		fprintf(stderr, " near %s", near);
+	if (e->srcpos < r->meta.hdr->nsrcpos) {
+		const struct bstap_srcpos *p = &r->meta.srcpos[e->srcpos];
+		fprintf(stderr, " at %s:%u:%u", meta_str(&r->meta, p->file), p->line, p->col);
+	}
+	fputc('\n', stderr);
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	Run *r = ctx;
+	struct bstap_rec_hdr h;
+	if (size < sizeof h)
+		return 0;
+	memcpy(&h, data, sizeof h);
+	switch (h.kind) {
+	case BSTAP_REC_PRINTF:
+		if (h.id < r->meta.hdr->nformats && size - sizeof h >= r->meta.formats[h.id].size)
+			print_record(r, &r->meta.formats[h.id], (const char *)data + sizeof h);
+		break;
+	case BSTAP_REC_EXIT:
+		r->stop = true;
+		break;
+	case BSTAP_REC_ERROR:
+		if (!r->error)
+			report_error(r, h.id);
+		r->error = true;
+		r->stop = true;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ loading */
+
+/* The metadata section, found with libelf in the in-memory object. */
+static int read_meta(Run *r, const void *image, size_t len)
+{
+	elf_version(EV_CURRENT);
+	Elf *e = elf_memory((char *)image, len);
+	if (!e) {
+		rt_err("%s: not an ELF object: %s", r->name, elf_errmsg(-1));
+		return -1;
+	}
+	size_t shstrndx;
+	int rc = -1;
+	if (elf_getshdrstrndx(e, &shstrndx) == 0) {
+		for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
+			GElf_Shdr sh;
+			if (!gelf_getshdr(scn, &sh))
+				break;
+			const char *nm = elf_strptr(e, shstrndx, sh.sh_name);
+			if (!nm || strcmp(nm, BSTAP_SEC_META))
+				continue;
+			Elf_Data *d = elf_getdata(scn, NULL);
+			if (!d || !d->d_buf)
+				break;
+			/* keep an aligned copy that outlives the ELF handle */
+			r->meta_copy = malloc(d->d_size + 1);
+			if (!r->meta_copy)
+				break;
+			memcpy(r->meta_copy, d->d_buf, d->d_size);
+			char err[256];
+			if (meta_parse(&r->meta, r->meta_copy, d->d_size, err, sizeof err) < 0) {
+				rt_err("%s: %s", r->name, err);
+				break;
+			}
+			rc = 0;
+			break;
+		}
+	}
+	if (rc < 0 && !r->meta.hdr && !r->meta_copy)
+		rt_err("%s: not a bstap object (no %s section)", r->name, BSTAP_SEC_META);
+	elf_end(e);
+	return rc;
+}
+
+/* The program that failed to load, named by libbpf's log. */
+static void explain_load_failure(Run *r, int err)
+{
+	const char *log = r->libbpf_log ? r->libbpf_log : "";
+	for (uint32_t i = 0; i < r->meta.hdr->nprobes; i++) {
+		const struct bstap_probe *p = &r->meta.probes[i];
+		char key[128];
+		snprintf(key, sizeof key, "prog '%s': BPF program load failed", meta_str(&r->meta, p->prog));
+		if (strstr(log, key)) {
+			rt_err("the kernel's verifier rejected probe %s (program %s)", meta_str(&r->meta, p->pp),
+			       meta_str(&r->meta, p->prog));
+			if (r->opt->verbose) {
+				/* the verifier's last lines */
+				const char *end = log + strlen(log);
+				const char *start = end;
+				for (int lines = 0; start > log && lines < 20; start--)
+					if (start[-1] == '\n')
+						lines++;
+				fprintf(stderr, "%s", start);
+			} else {
+				fprintf(stderr, "(run with -v to see the verifier's messages)\n");
+			}
+			return;
+		}
+	}
+	rt_err("cannot load %s: %s", r->name, strerror(-err));
+	if (r->opt->verbose && *log)
+		fprintf(stderr, "%s", log);
+}
+
+static struct bpf_map *find_map(Run *r, const char *suffix)
+{
+	struct bpf_map *m;
+	bpf_object__for_each_map(m, r->obj) {
+		const char *nm = bpf_map__name(m);
+		size_t n = strlen(nm), k = strlen(suffix);
+		if (n >= k && !strcmp(nm + n - k, suffix))
+			return m;
+	}
+	return NULL;
+}
+
+static int open_and_load(Run *r, const void *image, size_t len)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "bstap");
+	r->obj = bpf_object__open_mem(image, len, &oo);
+	if (!r->obj) {
+		rt_err("cannot open %s: %s", r->name, strerror(errno));
+		return -1;
+	}
+	uint32_t n = r->meta.hdr->nprobes;
+	r->progs = calloc(n + 1, sizeof *r->progs);
+	r->links = calloc(n + 1, sizeof *r->links);
+	if (!r->progs || !r->links)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct bstap_probe *p = &r->meta.probes[i];
+		r->progs[i] = bpf_object__find_program_by_name(r->obj, meta_str(&r->meta, p->prog));
+		if (!r->progs[i]) {
+			rt_err("%s: program %s is missing", r->name, meta_str(&r->meta, p->prog));
+			return -1;
+		}
+		enum bpf_prog_type t = BPF_PROG_TYPE_RAW_TRACEPOINT;
+		if (p->kind == BSTAP_PROBE_TRACEPOINT)
+			t = BPF_PROG_TYPE_TRACEPOINT;
+		bpf_program__set_type(r->progs[i], t);
+	}
+	/* -c / -x: target() is known before the programs load */
+	struct bpf_map *data = find_map(r, BSTAP_SEC_DATA);
+	if (!data) {
+		rt_err("%s: no global data map", r->name);
+		return -1;
+	}
+	size_t isz;
+	const void *init = bpf_map__initial_value(data, &isz);
+	if (init && isz >= BSTAP_DATA_GLOBALS) {
+		uint64_t target = (uint64_t)(r->child ? r->child : r->opt->target_pid);
+		char *copy = malloc(isz);
+		if (!copy)
+			return -1;
+		memcpy(copy, init, isz);
+		memcpy(copy + BSTAP_DATA_TARGET, &target, 8);
+		int e = bpf_map__set_initial_value(data, copy, isz);
+		free(copy);
+		if (e) {
+			rt_err("%s: cannot set target(): %s", r->name, strerror(-e));
+			return -1;
+		}
+	}
+	int err = bpf_object__load(r->obj);
+	if (err) {
+		explain_load_failure(r, err);
+		return -1;
+	}
+	/* libbpf 1.1 keeps its own copy: map the live value ourselves */
+	r->data_len = (bpf_map__value_size(data) + 4095) & ~(size_t)4095;
+	void *m = mmap(NULL, r->data_len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(data), 0);
+	if (m == MAP_FAILED) {
+		rt_err("cannot map the global data of %s: %s", r->name, strerror(errno));
+		return -1;
+	}
+	r->data = m;
+	struct bpf_map *events = find_map(r, BSTAP_MAP_EVENTS);
+	if (!events) {
+		rt_err("%s: no event map", r->name);
+		return -1;
+	}
+	r->rb = ring_buffer__new(bpf_map__fd(events), on_record, r, NULL);
+	if (!r->rb) {
+		rt_err("cannot read events: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int attach_all(Run *r)
+{
+	for (uint32_t i = 0; i < r->meta.hdr->nprobes; i++) {
+		const struct bstap_probe *p = &r->meta.probes[i];
+		if (p->kind != BSTAP_PROBE_TRACEPOINT)
+			continue;
+		const char *target = meta_str(&r->meta, p->target);
+		char sys[256];
+		const char *colon = strchr(target, ':');
+		if (!colon || (size_t)(colon - target) >= sizeof sys) {
+			rt_err("%s: bad tracepoint '%s'", r->name, target);
+			return -1;
+		}
+		memcpy(sys, target, (size_t)(colon - target));
+		sys[colon - target] = 0;
+		r->links[i] = bpf_program__attach_tracepoint(r->progs[i], sys, colon + 1);
+		if (!r->links[i]) {
+			int e = errno;
+			r->links[i] = NULL;
+			if (p->flags & BSTAP_PF_OPTIONAL)
+				continue;
+			rt_err("cannot attach probe %s: %s", meta_str(&r->meta, p->pp), strerror(e));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Run begin, end or error probes in order of their N (stable). */
+static void run_once_probes(Run *r, uint32_t kind)
+{
+	uint32_t n = r->meta.hdr->nprobes;
+	bool *done = calloc(n + 1, 1);
+	if (!done)
+		return;
+	for (;;) {
+		int best = -1;
+		for (uint32_t i = 0; i < n; i++) {
+			const struct bstap_probe *p = &r->meta.probes[i];
+			if (p->kind == kind && !done[i] && (best < 0 || p->arg < r->meta.probes[best].arg))
+				best = (int)i;
+		}
+		if (best < 0)
+			break;
+		done[best] = true;
+		/* after exit() in begin, the rest of begin does not run */
+		if (kind == BSTAP_PROBE_BEGIN && (r->stop || r->error))
+			break;
+		LIBBPF_OPTS(bpf_test_run_opts, to);
+		int err = bpf_prog_test_run_opts(bpf_program__fd(r->progs[best]), &to);
+		if (err) {
+			rt_err("cannot run probe %s: %s", meta_str(&r->meta, r->meta.probes[best].pp), strerror(errno));
+			r->error = true;
+		}
+		/* an error in an end probe does not stop the other end probes */
+		ring_buffer__consume(r->rb);
+	}
+	free(done);
+	flush_out(r);
+}
+
+/* ------------------------------------------------------------ -c CMD */
+
+static int start_child(Run *r)
+{
+	int go[2];
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		/* wait until the probes are in place, then become CMD */
+		char c;
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		execl("/bin/sh", "sh", "-c", r->opt->command, (char *)NULL);
+		_exit(127);
+	}
+	close(go[0]);
+	r->child = pid;
+	r->child_go = go[1];
+	return 0;
+}
+
+static void release_child(Run *r)
+{
+	if (r->child_go > 0) {
+		if (write(r->child_go, "g", 1) != 1) {
+			/* the child is gone already; waitpid will say so */
+		}
+		close(r->child_go);
+		r->child_go = -1;
+	}
+}
+
+static void check_child(Run *r)
+{
+	if (!r->child || r->child_done)
+		return;
+	int st;
+	if (waitpid(r->child, &st, WNOHANG) == r->child) {
+		r->child_done = true;
+		r->child_status = st;
+		r->stop = true;
+	}
+}
+
+/* ------------------------------------------------------------ the run */
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void print_end_globals(Run *r)
+{
+	for (uint32_t i = 0; i < r->meta.hdr->nglobals; i++) {
+		const struct bstap_global *g = &r->meta.globals[i];
+		if (!(g->flags & BSTAP_GF_PRINT_AT_END) || !r->data)
+			continue;
+		const char *base = (const char *)r->data + g->off;
+		if (g->kind == BSTAP_GLOBAL_LONG) {
+			int64_t v;
+			memcpy(&v, base, 8);
+			ob_printf(&r->out, "%s=%lld\n", meta_str(&r->meta, g->name), (long long)v);
+		} else {
+			ob_printf(&r->out, "%s=\"%.*s\"\n", meta_str(&r->meta, g->name), (int)strnlen(base, g->size), base);
+		}
+	}
+}
+
+static void cleanup(Run *r)
+{
+	for (uint32_t i = 0; r->links && r->meta.hdr && i < r->meta.hdr->nprobes; i++)
+		bpf_link__destroy(r->links[i]);
+	ring_buffer__free(r->rb);
+	if (r->data)
+		munmap((void *)r->data, r->data_len);
+	bpf_object__close(r->obj);
+	if (r->child_go > 0)
+		close(r->child_go);
+	if (r->out_fd > 2)
+		close(r->out_fd);
+	free(r->progs);
+	free(r->links);
+	free(r->meta_copy);
+	free(r->libbpf_log);
+	ob_free(&r->out);
+	log_run = NULL;
+}
+
+int rt_run(const void *image, size_t len, const char *name, const RtOptions *opt)
+{
+	Run run = { .opt = opt, .name = name, .out_fd = 1, .child_go = -1 };
+	Run *r = &run;
+	int status = 1;
+	log_run = r;
+	libbpf_set_print(libbpf_print);
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	struct sigaction sc = { .sa_handler = on_child, .sa_flags = SA_NOCLDSTOP };
+	sigemptyset(&sc.sa_mask);
+	sigaction(SIGCHLD, &sc, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (read_meta(r, image, len) < 0)
+		goto out;
+	if (opt->output) {
+		r->out_fd = open(opt->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (r->out_fd < 0) {
+			rt_err("cannot open output file %s: %s", opt->output, strerror(errno));
+			r->out_fd = 1;
+			goto out;
+		}
+	}
+	for (uint32_t i = 0; i < r->meta.hdr->nprobes; i++)
+		if (r->meta.probes[i].kind == BSTAP_PROBE_TRACEPOINT) {
+			rt_ensure_tracefs();
+			break;
+		}
+	if (opt->command && start_child(r) < 0) {
+		rt_err("cannot start command: %s", strerror(errno));
+		goto out;
+	}
+	if (open_and_load(r, image, len) < 0 || attach_all(r) < 0)
+		goto out;
+
+	run_once_probes(r, BSTAP_PROBE_BEGIN);
+	if (!r->stop && !r->error) {
+		r->data[BSTAP_DATA_STATE / 8] = BSTAP_STATE_RUNNING;
+		release_child(r);
+	}
+	double deadline = opt->timeout_s > 0 ? now_s() + opt->timeout_s : 0;
+	while (!r->stop && !got_signal) {
+		int timeout = 100;
+		if (deadline) {
+			double left = deadline - now_s();
+			if (left <= 0)
+				break;
+			if (left * 1000 < timeout)
+				timeout = (int)(left * 1000) + 1;
+		}
+		int n = ring_buffer__poll(r->rb, timeout);
+		if (n < 0 && n != -EINTR) {
+			rt_err("reading events: %s", strerror(-n));
+			r->error = true;
+			break;
+		}
+		flush_out(r);
+		check_child(r);
+	}
+	r->data[BSTAP_DATA_STATE / 8] = BSTAP_STATE_STOPPING;
+	/* what was sent before the stop is still printed */
+	ring_buffer__consume(r->rb);
+	run_once_probes(r, r->error ? BSTAP_PROBE_ERROR : BSTAP_PROBE_END);
+	ring_buffer__consume(r->rb);
+	print_end_globals(r);
+	flush_out(r);
+	uint64_t lost = r->data[BSTAP_DATA_LOST / 8];
+	if (lost && opt->warnings)
+		fprintf(stderr, "WARNING: %llu events lost (the ring buffer was full)\n", (unsigned long long)lost);
+	status = r->error ? 1 : 0;
+out:
+	flush_out(r);
+	if (r->child && !r->child_done) {
+		/* the probes are going: the command must not wait for them */
+		release_child(r);
+	}
+	cleanup(r);
+	return status;
+}
+
+void *rt_read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		if (!buf)
+			break;
+		if (n == cap) {
+			char *nb = realloc(buf, cap *= 2);
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+		}
+		ssize_t k = read(fd, buf + n, cap - n);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			free(buf);
+			close(fd);
+			errno = e;
+			return NULL;
+		}
+		if (k == 0)
+			break;
+		n += (size_t)k;
+	}
+	close(fd);
+	*len = n;
+	return buf;
+}

@@ -1,0 +1,131 @@
+#!/bin/bash
+# cli.sh - command-line behaviour of bstap and bstap-run, run by run-tests.
+# Prints "ok NAME" or "not ok NAME" per check; details of a failure sit
+# between "# NAME" and "# end".  Needs root (real BPF) and $BSTAP, $BSTAP_RUN,
+# $TMP, $HERE from run-tests.
+set -u
+W=$TMP/cli
+mkdir -p "$W"
+
+check() { # name, then a command that must succeed; its output is the detail
+	local name=$1
+	shift
+	local out
+	if out=$("$@" 2>&1); then
+		echo "ok $name"
+	else
+		echo "not ok $name"
+		echo "# $name"
+		echo "$out"
+		echo "# end"
+	fi
+}
+
+# A background bstap that prints READY from begin; returns when it has.
+start_bg() { # outfile errfile args...
+	local out=$1 err=$2
+	shift 2
+	"$BSTAP" "$@" >"$out" 2>"$err" &
+	BG=$!
+	for _ in $(seq 1 200); do
+		grep -q READY "$out" 2>/dev/null && return 0
+		kill -0 $BG 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+t_version() { "$BSTAP" -V | grep -q '^bstap [0-9]'; }
+t_help_in_man() {
+	# every option the help lists is documented in the man page
+	local man="$HERE/../man/bstap.1" missing=""
+	"$BSTAP" -h | grep -oE '^  -[a-zA-Z]|--[a-z]+' | sed 's/^ *//' | sort -u >"$W/opts"
+	[ -s "$W/opts" ] || { echo "no options in -h"; return 1; }
+	while read -r o; do
+		grep -qF -- "$(sed 's/-/\\-/g' <<<"$o")" "$man" || missing+=" $o"
+	done <"$W/opts"
+	[ -z "$missing" ] || { echo "not in man/bstap.1:$missing"; return 1; }
+}
+t_hello() { [ "$("$BSTAP" -e 'probe begin { printf("hello %d\n", 42); exit() }')" = "hello 42" ]; }
+t_bad_option() { ! "$BSTAP" --runtime=kernel -e 'probe begin {}' 2>"$W/e" && grep -q "runtime 'kernel'" "$W/e"; }
+t_no_script() { ! "$BSTAP" 2>"$W/e" && grep -q 'no script' "$W/e"; }
+
+t_sig() { # SIGNAL: ends the run, end probes run, exit 0
+	start_bg "$W/o" "$W/e" -e 'probe begin { printf("READY\n") } probe end { printf("end ran\n") }
+		probe kernel.trace("syscalls:sys_enter_kill") { printf("kill\n") }' || { cat "$W/e"; return 1; }
+	kill -s "$1" $BG
+	wait $BG
+	local rc=$?
+	cat "$W/o" "$W/e"
+	[ $rc -eq 0 ] && grep -q 'end ran' "$W/o"
+}
+t_sigint() { t_sig INT; }
+t_sigterm() { t_sig TERM; }
+t_sighup() { t_sig HUP; }
+
+t_timeout() {
+	local s=$SECONDS
+	"$BSTAP" -T 1 -e 'probe end { printf("end\n") }' >"$W/o" 2>&1 || return 1
+	[ "$(cat "$W/o")" = end ] && [ $((SECONDS - s)) -le 3 ]
+}
+t_output_file() {
+	"$BSTAP" -o "$W/f.out" -e 'probe begin { printf("to file\n"); exit() }' >"$W/o" || return 1
+	[ "$(cat "$W/f.out")" = "to file" ] && [ ! -s "$W/o" ]
+}
+t_command() {
+	# -c: target() is the command's pid; the run ends when it exits
+	"$BSTAP" -c 'echo $$ > '"$W/pid"'; exit 0' -e 'probe begin { printf("%d\n", 7) } probe end { printf("end\n") }' >"$W/o" 2>&1 || { cat "$W/o"; return 1; }
+	[ "$(cat "$W/o")" = $'7\nend' ]
+}
+t_object() {
+	# -p4 writes an object; bstap-run runs it with the same output
+	local s='probe begin { printf("from object %d\n", 5); exit() }'
+	"$BSTAP" -p4 -o "$W/x.bo" -e "$s" || return 1
+	bpftool btf dump file "$W/x.bo" >/dev/null 2>&1 || { echo "bpftool cannot read the object's BTF"; return 1; }
+	[ "$("$BSTAP_RUN" "$W/x.bo")" = "from object 5" ]
+}
+t_run_bad_object() {
+	echo "not an object" >"$W/bad.bo"
+	! "$BSTAP_RUN" "$W/bad.bo" 2>"$W/e" && grep -q 'ERROR: .*bad.bo' "$W/e"
+}
+t_verbose() {
+	"$BSTAP" -v -e 'probe begin { exit() }' 2>"$W/e" >/dev/null || return 1
+	cat "$W/e"
+	for p in 1 2 3 4 5; do
+		grep -qE "^Pass $p: .* in [0-9]+usr/[0-9]+sys/[0-9]+real ms\.$" "$W/e" || return 1
+	done
+}
+t_p1() { "$BSTAP" -p1 -e 'probe begin { exit() }' | grep -q begin; }
+t_p2() { "$BSTAP" -p2 -e 'probe begin { printf("%d\n", pid()) }' | grep -q '# probes'; }
+t_runtime_error() {
+	"$BSTAP" -e 'probe begin { x = 0; printf("%d\n", 10 / x) } probe error { printf("error probe\n") } probe end { printf("end probe\n") }' >"$W/o" 2>"$W/e"
+	local rc=$?
+	cat "$W/o" "$W/e"
+	[ $rc -eq 1 ] && grep -q "^ERROR: division by 0 near operator '/' at <input>:1:" "$W/e" &&
+		[ "$(cat "$W/o")" = "error probe" ]
+}
+t_verifier_refusal() {
+	# a tapset whose embedded code reads a register never written
+	mkdir -p "$W/badtap"
+	printf '%s\n' 'function bad:long () %{ /* bpf */' '	ldxdw r2, [r3+0]' '	mov $$, r2' '%}' >"$W/badtap/bad.stp"
+	! "$BSTAP" -I "$W/badtap" -e 'probe begin { printf("%d\n", bad()) }' 2>"$W/e" >/dev/null || return 1
+	cat "$W/e"
+	grep -q "verifier rejected probe begin" "$W/e"
+}
+t_unknown_tracepoint() {
+	! "$BSTAP" -e 'probe kernel.trace("syscalls:no_such_event") {}' 2>"$W/e" && grep -q 'semantic error' "$W/e" && grep -q '\^' "$W/e"
+}
+t_no_leak_after_errors() {
+	local before after
+	before=$(bpftool prog show | grep -c ' name probe_' || true)
+	"$BSTAP" -e 'probe begin { x = 0; printf("%d\n", 1 / x) }' >/dev/null 2>&1
+	"$BSTAP" -T 1 -e 'probe kernel.trace("syscalls:sys_enter_kill") { printf("k\n") }' >/dev/null 2>&1
+	after=$(bpftool prog show | grep -c ' name probe_' || true)
+	[ "$before" = "$after" ]
+}
+
+for t in version help_in_man hello bad_option no_script sigint sigterm sighup timeout output_file \
+	command object run_bad_object verbose p1 p2 runtime_error verifier_refusal unknown_tracepoint \
+	no_leak_after_errors; do
+	check "$t" "t_$t"
+done

@@ -1,0 +1,1 @@
+echo $$ > "$PIDFILE"; printf renamed > /proc/$$/comm

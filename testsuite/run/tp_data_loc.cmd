@@ -1,0 +1,1 @@
+echo $$ > "$PIDFILE"; exec /bin/true

@@ -1,0 +1,138 @@
+/* tracepoint.c - kernel.trace("SYSTEM:EVENT"), with wildcards.
+ *
+ * Programs are BPF_PROG_TYPE_TRACEPOINT: the context is the raw trace
+ * record, so $field reads ctx + offset with the offsets and sizes of the
+ * tracefs format file.  No kernel headers are involved. */
+#include <linux/bpf.h>
+#include <string.h>
+
+#include "translate/sema.h"
+
+static bool match_tp(const ProbePoint *pp)
+{
+	return pp->ncomps == 2 && !strcmp(pp->comps[0].name, "kernel") &&
+	       !strcmp(pp->comps[1].name, "trace");
+}
+
+typedef struct {
+	Session *s;
+	ProbeInst *inst;
+	void (*more)(Session *, ProbeInst *, const char *, void *);
+	int n;
+	TpFormat *first;
+} Expand;
+
+static void add_event(const char *system, const char *event, void *ctx)
+{
+	Expand *e = ctx;
+	/* the format is read when a target variable needs it */
+	TpFormat *fmt = tracefs_event(e->s, system, event);
+	if (e->n++ == 0)
+		e->first = fmt;
+	else
+		e->more(e->s, e->inst, arena_printf(e->s->arena, "%s:%s", system, event), fmt);
+}
+
+static int resolve_tp(Session *s, ProbeInst *inst,
+                      void (*more)(Session *, ProbeInst *, const char *, void *))
+{
+	if (inst->pdata) /* an instance made by a wildcard expansion */
+		return 0;
+	const PPComp *c = &inst->pp->comps[1];
+	if (!c->arg || c->arg->kind != AST_STR) {
+		diag_at(DIAG_ERROR, "semantic error", &c->loc,
+		        "kernel.trace needs a \"SYSTEM:EVENT\" argument");
+		return -1;
+	}
+	const char *name = c->arg->str;
+	Expand e = {s, inst, more, 0, NULL};
+	int r = tracefs_list(s, name, add_event, &e);
+	if (r < 0) {
+		diag_at(DIAG_ERROR, "semantic error", &c->arg->loc,
+		        "cannot read tracepoints from %s/events (is tracefs mounted?)", s->tracefs);
+		return -1;
+	}
+	if (e.n == 0) {
+		if (inst->pp->optional)
+			return 1; /* '?': quietly no probe */
+		diag_at(DIAG_ERROR, "semantic error", &c->arg->loc,
+		        "no match for probe point: tracepoint '%s' not found", name);
+		return -1;
+	}
+	inst->pdata = e.first;
+	return 0;
+}
+
+static const TpField *find_field(const TpFormat *fmt, const char *name)
+{
+	for (int i = 0; i < fmt->nfields; i++)
+		if (!strcmp(fmt->fields[i].name, name))
+			return &fmt->fields[i];
+	return NULL;
+}
+
+static int target_tp(Session *s, ProbeInst *inst, Node *n, Access *acc)
+{
+	TpFormat *fmt = inst->pdata;
+	if (!tracefs_fields(s, fmt)) {
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "cannot read the format of tracepoint %s:%s",
+		        fmt->system, fmt->event);
+		return -1;
+	}
+	const TpField *f = find_field(fmt, n->name);
+	if (!f || f->is_common) {
+		diag_at(DIAG_ERROR, "semantic error", &n->loc,
+		        "unresolved target-symbol expression '$%s' in %s", n->name, inst->pp_text);
+		char *list = NULL;
+		for (int i = 0; i < fmt->nfields; i++)
+			if (!fmt->fields[i].is_common)
+				list = list ? arena_printf(s->arena, "%s $%s", list, fmt->fields[i].name)
+				            : arena_printf(s->arena, "$%s", fmt->fields[i].name);
+		diag_note(NULL, "the variables of this probe are: %s", list ? list : "(none)");
+		return -1;
+	}
+	if (!tracefs_field_access(f, acc)) {
+		diag_at(DIAG_ERROR, "semantic error", &n->loc,
+		        "cannot read target variable '$%s' of type '%s'", n->name, f->ctype);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *tp_section(const ProbeInst *inst, Arena *a)
+{
+	const TpFormat *fmt = inst->pdata;
+	return arena_printf(a, "tracepoint/%s/%s", fmt->system, fmt->event);
+}
+
+static const char *tp_attach(const ProbeInst *inst)
+{
+	const TpFormat *fmt = inst->pdata;
+	/* system and event are arena strings; join them once per call */
+	static char buf[512];
+	snprintf(buf, sizeof buf, "%s:%s", fmt->system, fmt->event);
+	return buf;
+}
+
+static const char *tp_vars(Session *s, const ProbeInst *inst)
+{
+	TpFormat *fmt = inst->pdata;
+	char *out = "";
+	if (!tracefs_fields(s, fmt))
+		return out;
+	for (int i = 0; i < fmt->nfields; i++) {
+		const TpField *f = &fmt->fields[i];
+		Access acc;
+		if (f->is_common || !tracefs_field_access(f, &acc))
+			continue;
+		out = arena_printf(s->arena, "%s%s$%s:%s", out, *out ? " " : "", f->name,
+		                   acc.kind == ACC_CTX_INT ? "long" : "string");
+	}
+	return out;
+}
+
+const Provider provider_tracepoint = {
+	.name = "kernel.trace", .matches = match_tp, .resolve = resolve_tp, .target = target_tp,
+	.abi_kind = BSTAP_PROBE_TRACEPOINT, .prog_type = BPF_PROG_TYPE_TRACEPOINT,
+	.section = tp_section, .attach_target = tp_attach, .list_vars = tp_vars,
+};

@@ -1,0 +1,552 @@
+/* resolve.c - pass 2's binding: probe aliases and wildcards are expanded
+ * into probe instances, each with its own copy of the (combined) body, and
+ * every variable, function call and target variable is bound.
+ *
+ * Requires: the parsed user script and tapsets.  Provides: s->probes,
+ * s->globals, used FuncDecls, Node.sym / Node.func / Node.aux (Access). */
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "translate/sema.h"
+
+typedef struct Alias {
+	ProbePoint *name;
+	Probe *def;
+	struct Alias *next;
+} Alias;
+
+typedef struct Ctx {
+	Session *s;
+	ProbeInst *inst;     /* binding a probe body, or NULL */
+	FuncDecl *fn;        /* binding a function body, or NULL */
+	Symbol **locals;
+} Ctx;
+
+static Alias *aliases;
+
+/* ------------------------------------------------------------ helpers */
+
+/* Edit distance, for "did you mean". */
+static int distance(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	if (n > 64 || m > 64)
+		return 99;
+	int d[65][65];
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= m; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= n; i++)
+		for (size_t j = 1; j <= m; j++) {
+			int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < c)
+				c = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < c)
+				c = d[i][j - 1] + 1;
+			d[i][j] = c;
+		}
+	return d[n][m];
+}
+
+static char *pp_to_text(Arena *a, const ProbePoint *pp)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return "?";
+	ProbePoint one = *pp;
+	one.next = NULL;
+	one.cond = NULL;
+	one.optional = one.sufficient = false;
+	ast_print_probe_point(f, &one);
+	fclose(f);
+	char *r = arena_strdup(a, buf ? buf : "?");
+	free(buf);
+	return r;
+}
+
+/* ------------------------------------------------------------ symbols */
+
+static Symbol *new_symbol(Session *s, const char *name, int kind, SrcLoc loc)
+{
+	Symbol *sym = arena_alloc(s->arena, sizeof *sym);
+	sym->name = name;
+	sym->kind = kind;
+	sym->loc = loc;
+	sym->nkeys = -1;
+	return sym;
+}
+
+static Symbol *find_in(Symbol *list, const char *name)
+{
+	for (; list; list = list->next)
+		if (!strcmp(list->name, name))
+			return list;
+	return NULL;
+}
+
+static void add_global(Session *s, Global *g)
+{
+	Symbol *sym = new_symbol(s, g->name, SYM_GLOBAL, g->loc);
+	sym->decl = g;
+	sym->is_array = g->is_array;
+	Symbol **tail = &s->globals;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = sym;
+	sym->index = s->nglobals++;
+}
+
+/* A global by name: the user's, or a tapset's (added on first use). */
+static Symbol *find_global(Session *s, const char *name)
+{
+	Symbol *sym = find_in(s->globals, name);
+	if (sym)
+		return sym;
+	for (Script *t = s->tapsets; t; t = t->next)
+		for (Global *g = t->globals; g; g = g->next)
+			if (!strcmp(g->name, name)) {
+				add_global(s, g);
+				return find_in(s->globals, name);
+			}
+	return NULL;
+}
+
+static Symbol *find_var(Ctx *c, const char *name)
+{
+	Symbol *sym = NULL;
+	if (c->fn)
+		for (int i = 0; i < c->fn->nparams; i++)
+			if (!strcmp(c->fn->params[i]->name, name))
+				return c->fn->params[i];
+	sym = find_in(*c->locals, name);
+	if (sym)
+		return sym;
+	return find_global(c->s, name);
+}
+
+static Symbol *bind_local(Ctx *c, const char *name, SrcLoc loc)
+{
+	Symbol *sym = find_var(c, name);
+	if (sym)
+		return sym;
+	sym = new_symbol(c->s, name, SYM_LOCAL, loc);
+	sym->next = *c->locals;
+	*c->locals = sym;
+	return sym;
+}
+
+/* ------------------------------------------------------------ functions */
+
+/* Builtins the compiler handles itself (not tapset functions). */
+static const char *const builtins[] = {
+	"printf", "sprintf", "print", "println", "printd", "printdln",
+	"sprint", "sprintln", "exit",
+};
+
+bool sema_is_builtin(const char *name);
+bool sema_is_builtin(const char *name)
+{
+	for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
+		if (!strcmp(builtins[i], name))
+			return true;
+	return false;
+}
+
+static void register_functions(Session *s, Script *sc)
+{
+	for (Function *f = sc->functions; f; f = f->next) {
+		FuncDecl *d = arena_alloc(s->arena, sizeof *d);
+		d->name = f->name;
+		d->fn = f;
+		d->file = sc;
+		d->ret = f->ret;
+		d->ret_loc = f->loc;
+		d->next = s->funcs;
+		s->funcs = d;
+	}
+}
+
+FuncDecl *sema_find_func(Session *s, const char *name, int nargs)
+{
+	FuncDecl *best = NULL;
+	for (FuncDecl *d = s->funcs; d; d = d->next)
+		if (!strcmp(d->name, name) && d->fn->nparams == nargs) {
+			/* the user's script wins over tapsets; s->funcs is newest
+			 * first and the user's script was registered last */
+			if (!best)
+				best = d;
+		}
+	return best;
+}
+
+static const char *suggest_func(Session *s, const char *name)
+{
+	const char *best = NULL;
+	int bd = 3;
+	for (FuncDecl *d = s->funcs; d; d = d->next) {
+		int dd = distance(name, d->name);
+		if (dd < bd) {
+			bd = dd;
+			best = d->name;
+		}
+	}
+	return best;
+}
+
+static void bind_node(Ctx *c, Node *n);
+static int resolve_func(Session *s, FuncDecl *d);
+
+static void bind_list(Ctx *c, NodeList *l)
+{
+	for (int i = 0; i < l->n; i++)
+		bind_node(c, l->v[i]);
+}
+
+static void bind_call(Ctx *c, Node *n)
+{
+	bind_list(c, &n->args);
+	if (sema_is_builtin(n->name))
+		return;
+	FuncDecl *d = sema_find_func(c->s, n->name, n->args.n);
+	if (!d) {
+		bool other_arity = false;
+		for (FuncDecl *x = c->s->funcs; x; x = x->next)
+			if (!strcmp(x->name, n->name))
+				other_arity = true;
+		if (other_arity)
+			diag_at(DIAG_ERROR, "semantic error", &n->loc,
+			        "function '%s' called with %d argument%s: no such overload",
+			        n->name, n->args.n, n->args.n == 1 ? "" : "s");
+		else {
+			const char *sug = suggest_func(c->s, n->name);
+			if (sug)
+				diag_at(DIAG_ERROR, "semantic error", &n->loc,
+				        "unresolved function '%s' (did you mean '%s'?)", n->name, sug);
+			else
+				diag_at(DIAG_ERROR, "semantic error", &n->loc,
+				        "unresolved function '%s'", n->name);
+		}
+		return;
+	}
+	n->func = d;
+	if (d->in_progress) {
+		diag_at(DIAG_ERROR, "semantic error", &n->loc,
+		        "recursive call of function '%s' is not supported yet", d->name);
+		return;
+	}
+	resolve_func(c->s, d);
+}
+
+static void bind_target(Ctx *c, Node *n)
+{
+	if (!c->inst) {
+		diag_at(DIAG_ERROR, "semantic error", &n->loc,
+		        "target variable '$%s' used outside a probe", n->name);
+		return;
+	}
+	if (n->ncomps || n->addr_of || n->pretty || n->name[0] == '$') {
+		diag_at(DIAG_ERROR, "semantic error", &n->loc,
+		        "target expression '$%s' with members, '&' or pretty printing is not supported yet",
+		        n->name);
+		return;
+	}
+	Access *acc = arena_alloc(c->s->arena, sizeof *acc);
+	if (c->inst->prov->target(c->s, c->inst, n, acc) == 0)
+		n->aux = acc;
+}
+
+static void bind_node(Ctx *c, Node *n)
+{
+	if (!n)
+		return;
+	switch (n->kind) {
+	case AST_NUM: case AST_STR: case AST_STAR: case AST_CONST: case AST_PERF:
+	case AST_NEXT: case AST_BREAK: case AST_CONTINUE: case AST_NULL:
+		return;
+	case AST_EMBEDDED_EXPR: case AST_EMBEDDED_STMT:
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "embedded code is only allowed in tapset functions");
+		return;
+	case AST_VAR:
+		n->sym = bind_local(c, n->name, n->loc);
+		return;
+	case AST_TARGET:
+		bind_target(c, n);
+		return;
+	case AST_CAST: case AST_ATVAR: case AST_DEFINED: case AST_ENTRY: case AST_PROBEWRITE:
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "this operator is not supported yet");
+		return;
+	case AST_INDEX: case AST_IN: case AST_STAT: case AST_FOREACH:
+		diag_at(DIAG_ERROR, "semantic error", &n->loc,
+		        "arrays and statistics are not supported yet");
+		return;
+	case AST_CALL:
+		bind_call(c, n);
+		return;
+	case AST_UNARY: case AST_BINARY: case AST_COMPARE: case AST_LOGAND: case AST_LOGOR:
+	case AST_TERNARY: case AST_ASSIGN: case AST_INCDEC: case AST_REGEX:
+	case AST_BLOCK: case AST_EXPR_STMT: case AST_IF: case AST_WHILE: case AST_FOR:
+	case AST_RETURN: case AST_DELETE: case AST_TRY:
+		break;
+	}
+	bind_node(c, n->cond);
+	bind_node(c, n->init);
+	bind_node(c, n->lhs);
+	bind_node(c, n->rhs);
+	bind_node(c, n->step);
+	bind_node(c, n->value);
+	bind_list(c, &n->args);
+	bind_list(c, &n->body);
+	bind_node(c, n->then);
+	bind_node(c, n->els);
+	if (n->kind == AST_RETURN && !c->fn)
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "'return' outside a function");
+}
+
+static int resolve_func(Session *s, FuncDecl *d)
+{
+	d->used = true;
+	if (d->resolved)
+		return 0;
+	d->resolved = true;
+	Function *f = d->fn;
+	d->nparams = f->nparams;
+	d->params = arena_alloc(s->arena, sizeof(Symbol *) * (size_t)(f->nparams + 1));
+	for (int i = 0; i < f->nparams; i++) {
+		d->params[i] = new_symbol(s, f->params[i].name, SYM_PARAM, f->params[i].loc);
+		d->params[i]->type = f->params[i].type;
+		if (f->params[i].type != TY_UNKNOWN)
+			d->params[i]->type_loc = f->params[i].loc;
+	}
+	if (f->code) {
+		if (!d->file->src->is_tapset && !s->guru)
+			diag_at(DIAG_ERROR, "semantic error", &f->loc,
+			        "function '%s' has embedded code: only allowed in tapsets or with -g", f->name);
+		return 0;
+	}
+	Ctx c = {s, NULL, d, &d->locals};
+	d->in_progress = true;
+	bind_node(&c, f->body);
+	d->in_progress = false;
+	return 0;
+}
+
+/* ------------------------------------------------------------ probes */
+
+static void add_inst(Session *s, ProbeInst *inst)
+{
+	s->probes = arena_grow(s->arena, s->probes, &s->capprobes, s->nprobes + 1, sizeof *s->probes);
+	inst->index = s->nprobes;
+	s->probes[s->nprobes++] = inst;
+}
+
+static void bind_inst(Session *s, ProbeInst *inst)
+{
+	Ctx c = {s, inst, NULL, &inst->locals};
+	bind_node(&c, inst->body);
+}
+
+/* Wildcard expansion by a provider: one more instance at `target`. */
+static void more_inst(Session *s, ProbeInst *base, const char *target, void *pdata)
+{
+	ProbeInst *inst = arena_alloc(s->arena, sizeof *inst);
+	*inst = *base;
+	inst->pdata = pdata;
+	inst->locals = NULL;
+	inst->body = ast_clone(s->arena, base->body);
+	/* the concrete point: the provider's own spelling of it */
+	ProbePoint *pp = arena_alloc(s->arena, sizeof *pp);
+	*pp = *base->pp;
+	pp->comps = arena_alloc(s->arena, sizeof(PPComp) * (size_t)pp->ncomps);
+	memcpy(pp->comps, base->pp->comps, sizeof(PPComp) * (size_t)pp->ncomps);
+	PPComp *last = &pp->comps[pp->ncomps - 1];
+	last->arg = ast_str(s->arena, target, strlen(target), last->arg ? last->arg->loc : last->loc);
+	inst->pp = pp;
+	inst->pp_text = pp_to_text(s->arena, pp);
+	add_inst(s, inst);
+	bind_inst(s, inst);
+}
+
+static bool comp_arg_equal(const Node *a, const Node *b)
+{
+	if (!a || !b)
+		return a == b;
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind == AST_NUM)
+		return a->num == b->num;
+	return a->kind == AST_STR && !strcmp(a->str, b->str);
+}
+
+/* Does the user's point `pat` (maybe with wildcards) name alias `al`? */
+static bool alias_matches(const ProbePoint *pat, const ProbePoint *al)
+{
+	if (pat->ncomps != al->ncomps)
+		return false;
+	for (int i = 0; i < pat->ncomps; i++) {
+		if (fnmatch(pat->comps[i].name, al->comps[i].name, 0) != 0)
+			return false;
+		if (!comp_arg_equal(pat->comps[i].arg, al->comps[i].arg))
+			return false;
+	}
+	return true;
+}
+
+static int expand_point(Session *s, Probe *user, ProbePoint *pp, Node *body, int depth, const char *chain);
+
+/* Expand pp against alias al: the alias's own points, with its body
+ * before (=) or after (+=) what we have so far. */
+static int expand_alias(Session *s, Probe *user, Alias *al, Node *body, int depth, const char *chain)
+{
+	Node *blk = ast_new(s->arena, AST_BLOCK, al->def->loc);
+	Node *mine = ast_clone(s->arena, al->def->body);
+	if (al->def->alias_append) {
+		nodelist_add(s->arena, &blk->body, body);
+		nodelist_add(s->arena, &blk->body, mine);
+	} else {
+		nodelist_add(s->arena, &blk->body, mine);
+		nodelist_add(s->arena, &blk->body, body);
+	}
+	const char *name = pp_to_text(s->arena, al->name);
+	const char *ch = chain ? arena_printf(s->arena, "%s -> %s", chain, name) : name;
+	int rc = 0;
+	for (ProbePoint *p = al->def->points; p; p = p->next) {
+		int r = expand_point(s, user, p, blk, depth + 1, ch);
+		if (r < 0)
+			rc = -1;
+		if (r > 0 && p->sufficient)
+			break;
+	}
+	return rc;
+}
+
+static void no_match(Session *s, const ProbePoint *pp)
+{
+	const char *name = pp_to_text(s->arena, pp);
+	const char *best = NULL;
+	int bd = 4;
+	for (Alias *al = aliases; al; al = al->next) {
+		const char *an = pp_to_text(s->arena, al->name);
+		int d = distance(name, an);
+		if (d < bd) {
+			bd = d;
+			best = an;
+		}
+	}
+	if (best)
+		diag_at(DIAG_ERROR, "semantic error", &pp->loc,
+		        "no match for probe point '%s' (did you mean '%s'?)", name, best);
+	else
+		diag_at(DIAG_ERROR, "semantic error", &pp->loc, "no match for probe point '%s'", name);
+}
+
+/* Returns the number of instances made (> 0), 0 for an optional point that
+ * matched nothing, or -1 after an error. */
+static int expand_point(Session *s, Probe *user, ProbePoint *pp, Node *body, int depth, const char *chain)
+{
+	if (depth > 32) {
+		diag_at(DIAG_ERROR, "semantic error", &pp->loc, "probe alias expansion is too deep (a cycle?)");
+		return -1;
+	}
+	if (pp->cond) {
+		diag_at(DIAG_ERROR, "semantic error", &pp->cond->loc,
+		        "conditional probes are not supported yet");
+		return -1;
+	}
+	int before = s->nprobes;
+	int rc = 0;
+	bool any = false;
+	for (Alias *al = aliases; al; al = al->next)
+		if (alias_matches(pp, al->name)) {
+			any = true;
+			if (expand_alias(s, user, al, body, depth, chain) < 0)
+				rc = -1;
+		}
+	if (!any) {
+		const Provider *prov = provider_find(pp);
+		if (!prov) {
+			if (pp->optional)
+				return 0;
+			no_match(s, pp);
+			return -1;
+		}
+		ProbeInst *inst = arena_alloc(s->arena, sizeof *inst);
+		inst->probe = user;
+		inst->pp = pp;
+		inst->prov = prov;
+		inst->pp_text = pp_to_text(s->arena, pp);
+		inst->alias_chain = chain;
+		inst->body = ast_clone(s->arena, body);
+		int r = prov->resolve(s, inst, more_inst);
+		if (r < 0)
+			return -1;
+		if (r > 0) /* optional and nothing there */
+			return 0;
+		if (inst->pdata && prov == &provider_tracepoint) {
+			/* the concrete name, for pp() */
+			TpFormat *fmt = inst->pdata;
+			more_inst(s, inst, arena_printf(s->arena, "%s:%s", fmt->system, fmt->event), fmt);
+		} else {
+			add_inst(s, inst);
+			bind_inst(s, inst);
+		}
+	}
+	if (rc < 0)
+		return -1;
+	return s->nprobes - before;
+}
+
+static void collect_aliases(Session *s, Script *sc)
+{
+	for (Probe *p = sc->probes; p; p = p->next)
+		for (ProbePoint *name = p->alias; name; name = name->next) {
+			Alias *al = arena_alloc(s->arena, sizeof *al);
+			al->name = name;
+			al->def = p;
+			al->next = aliases;
+			aliases = al;
+		}
+}
+
+int sema_resolve(Session *s)
+{
+	aliases = NULL;
+	for (Script *t = s->tapsets; t; t = t->next) {
+		register_functions(s, t);
+		collect_aliases(s, t);
+	}
+	register_functions(s, s->user);
+	collect_aliases(s, s->user);
+	for (Global *g = s->user->globals; g; g = g->next) {
+		if (find_in(s->globals, g->name)) {
+			diag_at(DIAG_ERROR, "semantic error", &g->loc, "duplicate global '%s'", g->name);
+			continue;
+		}
+		add_global(s, g);
+	}
+	for (Probe *p = s->user->probes; p; p = p->next) {
+		if (p->alias)
+			continue;
+		for (ProbePoint *pp = p->points; pp; pp = pp->next) {
+			int r = expand_point(s, p, pp, p->body, 0, NULL);
+			if (r > 0 && pp->sufficient)
+				break;
+		}
+	}
+	/* Functions the user declared are checked even if unused. */
+	for (FuncDecl *d = s->funcs; d; d = d->next)
+		if (d->file == s->user && !d->resolved) {
+			resolve_func(s, d);
+			d->used = s->no_elide;
+		}
+	if (diag_errors())
+		return -1;
+	if (s->nprobes == 0) {
+		diag_at(DIAG_ERROR, "semantic error", NULL, "no probes found");
+		return -1;
+	}
+	return types_infer(s);
+}

@@ -1,0 +1,82 @@
+/* tapset.c - the tapset search path: -I directories first, then the source
+ * tree's tapsets/ (when bstap runs from its build directory) or the
+ * installed one.  Every *.stp of those directories is parsed; only what the
+ * script uses is elaborated and compiled (resolve.c marks it). */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "translate/sema.h"
+
+static int has_suffix(const char *s, const char *suf)
+{
+	size_t n = strlen(s), m = strlen(suf);
+	return n > m && strcmp(s + n - m, suf) == 0;
+}
+
+static int is_stp(const struct dirent *d)
+{
+	return has_suffix(d->d_name, ".stp");
+}
+
+/* Parse every *.stp in dir, in name order, appending to s->tapsets. */
+static int load_dir(Session *s, const char *dir, Script ***tail)
+{
+	struct dirent **names;
+	int n = scandir(dir, &names, is_stp, alphasort);
+	if (n < 0)
+		return errno == ENOENT ? 0 : -1;
+	for (int i = 0; i < n; i++) {
+		char *path = arena_printf(s->arena, "%s/%s", dir, names[i]->d_name);
+		free(names[i]);
+		Source *src = src_read_file(path, true);
+		if (!src) {
+			diag_at(DIAG_WARNING, "WARNING", NULL, "cannot read tapset %s: %s", path, strerror(errno));
+			continue;
+		}
+		Script *sc = parse_source(s->arena, src, &s->env);
+		if (sc) {
+			**tail = sc;
+			*tail = &sc->next;
+		}
+	}
+	free(names);
+	return 0;
+}
+
+/* The directory shipped with bstap: the source tree's when this binary
+ * sits in the build tree, else the installed one. */
+static const char *default_dir(void)
+{
+	const char *env = getenv("BSTAP_TAPSET_DIR");
+	if (env && *env)
+		return env;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = 0;
+			if (strcmp(exe, BSTAP_BUILD_DIR) == 0)
+				return BSTAP_SRC_TAPSET_DIR;
+		}
+	}
+	return BSTAP_TAPSET_DIR;
+}
+
+int tap_load(Session *s)
+{
+	Script **tail = &s->tapsets;
+	for (int i = 0; i < s->ninc_dirs; i++)
+		if (load_dir(s, s->inc_dirs[i], &tail) < 0)
+			diag_at(DIAG_WARNING, "WARNING", NULL, "cannot read tapset directory %s: %s",
+			        s->inc_dirs[i], strerror(errno));
+	if (load_dir(s, default_dir(), &tail) < 0)
+		diag_at(DIAG_WARNING, "WARNING", NULL, "cannot read tapset directory %s: %s",
+		        default_dir(), strerror(errno));
+	return diag_errors() ? -1 : 0;
+}
