@@ -76,6 +76,24 @@ static void expect(TCtx *c, Node *n, TypeKind want)
 	}
 }
 
+/* A string as a C literal would show it, for messages. */
+static const char *escaped(Arena *a, const char *s)
+{
+	char *out = arena_alloc(a, strlen(s) * 4 + 1), *w = out;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		const char *esc = c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '"' ? "\\\"" : c == '\\' ? "\\\\" : NULL;
+		if (esc)
+			w += sprintf(w, "%s", esc);
+		else if (c < 32 || c == 127)
+			w += sprintf(w, "\\%03o", c);
+		else
+			*w++ = (char)c;
+	}
+	*w = 0;
+	return out;
+}
+
 /* printf-style calls: a literal format checked against the arguments. */
 static void check_format(TCtx *c, Node *call, int first)
 {
@@ -100,7 +118,8 @@ static void check_format(TCtx *c, Node *call, int first)
 	if (n != nargs) {
 		if (c->report)
 			diag_at(DIAG_ERROR, "semantic error", &call->loc,
-			        "format \"%s\" takes %d argument%s, %d given", f->str, n, n == 1 ? "" : "s", nargs);
+			        "format \"%s\" takes %d argument%s, %d given", escaped(c->s->arena, f->str), n,
+			        n == 1 ? "" : "s", nargs);
 		for (int i = first + 1; i < call->args.n; i++)
 			expr(c, call->args.v[i]);
 		return;
