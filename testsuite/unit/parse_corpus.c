@@ -6,7 +6,11 @@
  * uname, arch x86_64, runtime "bpf", positional arguments "1".."8" so that
  * examples using $1/@1 parse), printed as -p1 text, and the text is parsed
  * and printed again: the file passes when both parses are free of errors
- * and the two printouts are identical.
+ * and the two printouts are identical.  Some examples use $N as text (a
+ * probe point: `probe $1.call`, a function name: `$3(x)`); a file that
+ * fails with numbers is tried again with some of the arguments it uses
+ * replaced by words "a1".."a8" (every combination), which are pasted as
+ * identifiers, as stap pastes argument text.
  *
  * With -I, the .stpm macro files of TAPSET_DIR are loaded first, as stap
  * does: the top directory's, plus those of the runtime directory a file
@@ -27,14 +31,19 @@
 #include "parser/parse.h"
 
 enum { RT_LINUX, RT_BPF, RT_DYNINST, RT_COUNT };
+enum { ARGS_NUMBERS, ARGS_MIXED, ARGS_COUNT };
 static const char *const rt_dirs[RT_COUNT] = { "linux", "bpf", "dyninst" };
 
 static Arena *arena;
 static const char *tapset_dir;
-static ParseEnv envs[RT_COUNT];
-static bool env_ready[RT_COUNT];
+static ParseEnv envs[RT_COUNT][ARGS_COUNT];
 static bool verbose;
-static char *argv8[8] = { "1", "2", "3", "4", "5", "6", "7", "8" };
+static char *argv8[ARGS_COUNT][8] = {
+	{ "1", "2", "3", "4", "5", "6", "7", "8" },
+	{ "1", "2", "3", "4", "5", "6", "7", "8" },   /* set per attempt */
+};
+static char *const numbers[8] = { "1", "2", "3", "4", "5", "6", "7", "8" };
+static char *const words[8] = { "a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8" };
 static struct utsname uts;
 
 static int cmp_str(const void *a, const void *b)
@@ -75,7 +84,7 @@ static void load_macros(ParseEnv *env, const char *dir)
 	free(names);
 }
 
-static ParseEnv *env_for(const char *path)
+static ParseEnv *env_for(const char *path, int args)
 {
 	int rt = RT_LINUX;
 	size_t tl = tapset_dir ? strlen(tapset_dir) : 0;
@@ -85,9 +94,15 @@ static ParseEnv *env_for(const char *path)
 			if (strncmp(path + tl + 1, rt_dirs[i], dl) == 0 && path[tl + 1 + dl] == '/')
 				rt = i;
 		}
-	ParseEnv *env = &envs[rt];
-	if (!env_ready[rt]) {
-		env_ready[rt] = true;
+	ParseEnv *env = &envs[rt][args];
+	if (!env->arch) {
+		if (args != ARGS_NUMBERS) {
+			/* share the macro table of the numeric env */
+			ParseEnv *base = env_for(path, ARGS_NUMBERS);
+			*env = *base;
+			env->args = argv8[args];
+			return env;
+		}
 		env->kernel_release = uts.release;
 		env->arch = "x86_64";
 		env->runtime = "bpf";
@@ -95,7 +110,7 @@ static ParseEnv *env_for(const char *path)
 		env->privilege = "stapdev";
 		env->guru = true;
 		env->nargs = 8;
-		env->args = argv8;
+		env->args = argv8[args];
 		if (tapset_dir) {
 			load_macros(env, tapset_dir);
 			load_macros(env, arena_printf(arena, "%s/%s", tapset_dir, rt_dirs[rt]));
@@ -133,9 +148,9 @@ static void first_difference(const char *a, const char *b)
 		line, (int)strcspn(la, "\n"), la, (int)strcspn(lb, "\n"), lb);
 }
 
-static bool check_file(const char *path)
+/* Parse, print, re-parse, re-print; diagnostics go to `diag_out`. */
+static bool attempt(const char *path, ParseEnv *env, bool print)
 {
-	ParseEnv *env = env_for(path);
 	Source *src = src_read_file(path, tapset_dir != NULL);
 	if (!src) {
 		fprintf(stderr, "FAIL %s: %s\n", path, strerror(errno));
@@ -144,7 +159,8 @@ static bool check_file(const char *path)
 	int before = diag_errors();
 	Script *s = parse_source(arena, src, env);
 	if (!s || diag_errors() != before) {
-		fprintf(stderr, "FAIL %s: parse errors\n", path);
+		if (print)
+			fprintf(stderr, "FAIL %s: parse errors\n", path);
 		return false;
 	}
 	size_t len1, len2;
@@ -154,13 +170,16 @@ static bool check_file(const char *path)
 	Script *s2 = parse_source(arena, src2, env);
 	bool ok = true;
 	if (!s2 || diag_errors() != before) {
-		fprintf(stderr, "FAIL %s: printed text does not parse\n", path);
+		if (print)
+			fprintf(stderr, "FAIL %s: printed text does not parse\n", path);
 		ok = false;
 	} else {
 		char *text2 = print_to_string(s2, &len2);
 		if (len1 != len2 || memcmp(text1, text2, len1) != 0) {
-			fprintf(stderr, "FAIL %s: round trip differs\n", path);
-			first_difference(text1, text2);
+			if (print) {
+				fprintf(stderr, "FAIL %s: round trip differs\n", path);
+				first_difference(text1, text2);
+			}
 			ok = false;
 		}
 		free(text2);
@@ -168,6 +187,55 @@ static bool check_file(const char *path)
 	if (verbose && ok)
 		fputs(text1, stdout);
 	free(text1);
+	return ok;
+}
+
+/* Which of $1..$8 a file mentions (a bit per argument). */
+static unsigned args_used(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	unsigned used = 0;
+	int prev = 0, c;
+	while ((c = fgetc(f)) != EOF) {
+		if (prev == '$' && c >= '1' && c <= '8') {
+			int next = fgetc(f);
+			if (next == EOF || next < '0' || next > '9')
+				used |= 1u << (c - '1');
+			if (next != EOF)
+				ungetc(next, f);
+		}
+		prev = c;
+	}
+	fclose(f);
+	return used;
+}
+
+static bool check_file(const char *path)
+{
+	/* Quietly try numeric arguments, then words for some of those used;
+	 * if nothing works, run the numeric attempt again to show why. */
+	char *quiet = NULL;
+	size_t qlen = 0;
+	FILE *q = open_memstream(&quiet, &qlen);
+	if (!q)
+		abort();
+	diag_init(q);
+	bool ok = attempt(path, env_for(path, ARGS_NUMBERS), false);
+	unsigned used = ok ? 0 : args_used(path);
+	for (unsigned mask = used; !ok && mask; mask = (mask - 1) & used) {
+		for (int i = 0; i < 8; i++)
+			argv8[ARGS_MIXED][i] = mask & (1u << i) ? words[i] : numbers[i];
+		ok = attempt(path, env_for(path, ARGS_MIXED), false);
+		if (ok && verbose)
+			fprintf(stderr, "note: %s passes with word arguments (mask %#x)\n", path, mask);
+	}
+	fclose(q);
+	free(quiet);
+	diag_init(stderr);
+	if (!ok)
+		attempt(path, env_for(path, ARGS_NUMBERS), true);
 	return ok;
 }
 
