@@ -15,50 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codegen/ir.h"
+#include "codegen/lower.h"
 
-#define MAX_LOOPS 64
-#define MAX_FRAMES 32
-
-typedef struct Storage {
-	Symbol *sym;
-	int vreg;        /* long: the register holding it */
-	int soff;        /* string: offset of its buffer in scratch */
-} Storage;
-
-typedef struct Frame {
-	FuncDecl *fn;            /* NULL for the probe itself */
-	Storage *vars;
-	int nvars, capvars;
-	int ret_label;
-	int ret_vreg;            /* long result, or pointer to string result */
-} Frame;
-
-typedef struct Lower {
-	CgObject *o;
-	Session *s;
-	Arena *a;
-	IrFunc *f;
-	ProbeInst *inst;
-	int ctx;                 /* vreg: the program's context */
-	int scratch;             /* vreg: the per-CPU scratch buffer */
-	bool need_scratch;
-	int scratch_used, scratch_max;
-	int actions;             /* vreg: loop iterations, for MAXACTION */
-	bool need_actions;
-	int exit_label;
-	int brk[MAX_LOOPS], cont[MAX_LOOPS];
-	int nloops;
-	Frame frames[MAX_FRAMES];
-	int nframes;
-	int cap;                 /* MAXSTRINGLEN, rounded up to 8 */
-	bool failed;
-} Lower;
-
-static int expr(Lower *L, Node *n);
 static void stmt(Lower *L, Node *n);
 
-static void fail(Lower *L, const SrcLoc *loc, const char *msg)
+void lower_fail(Lower *L, const SrcLoc *loc, const char *msg)
 {
 	diag_at(DIAG_ERROR, "semantic error", loc, "%s", msg);
 	L->failed = true;
@@ -66,7 +27,7 @@ static void fail(Lower *L, const SrcLoc *loc, const char *msg)
 
 /* ------------------------------------------------------------ storage */
 
-static int scratch_alloc(Lower *L, int size)
+int scratch_alloc(Lower *L, int size)
 {
 	L->need_scratch = true;
 	int off = L->scratch_used;
@@ -77,7 +38,7 @@ static int scratch_alloc(Lower *L, int size)
 }
 
 /* A register pointing at scratch + off. */
-static int scratch_ptr(Lower *L, int off)
+int scratch_ptr(Lower *L, int off)
 {
 	int v = ir_vreg(L->f);
 	ir_emit_mov(L->f, v, L->scratch);
@@ -86,7 +47,7 @@ static int scratch_ptr(Lower *L, int off)
 	return v;
 }
 
-static int data_ptr(Lower *L, uint32_t off)
+int data_ptr(Lower *L, uint32_t off)
 {
 	int v = ir_vreg(L->f);
 	ir_emit_ldmapval(L->f, v, L->o->map_data, (int32_t)off);
@@ -173,7 +134,7 @@ static void emit_control(Lower *L, int kind, int id)
 }
 
 /* A run-time error: report it and leave the handler. */
-static void emit_error(Lower *L, const char *msg, const char *near, const SrcLoc *loc)
+void emit_error(Lower *L, const char *msg, const char *near, const SrcLoc *loc)
 {
 	emit_control(L, BSTAP_REC_ERROR, cg_errsite(L->o, msg, near, loc));
 	ir_emit_ja(L->f, L->exit_label);
@@ -182,7 +143,7 @@ static void emit_error(Lower *L, const char *msg, const char *near, const SrcLoc
 /* ------------------------------------------------------------ strings */
 
 /* Store literal bytes s (with a NUL, cut to cap) at dst+off. */
-static void store_literal(Lower *L, int dst, int off, const char *s, size_t len, int cap)
+void store_literal(Lower *L, int dst, int off, const char *s, size_t len, int cap)
 {
 	if (len > (size_t)cap - 1)
 		len = (size_t)cap - 1;
@@ -201,7 +162,7 @@ static void store_literal(Lower *L, int dst, int off, const char *s, size_t len,
 
 /* Copy the string at src (a buffer of at least `cap` readable bytes or a
  * kernel address) to dst+off, at most cap bytes with the NUL. */
-static void copy_string(Lower *L, int dst, int off, int src, int cap)
+void copy_string(Lower *L, int dst, int off, int src, int cap)
 {
 	IrFunc *f = L->f;
 	ir_emit_mov(f, 1, dst);
@@ -219,54 +180,10 @@ static void string_into(Lower *L, Node *n, int dst, int off)
 		store_literal(L, dst, off, n->str, n->slen, L->cap);
 		return;
 	}
-	int src = expr(L, n);
+	int src = lower_expr(L, n);
 	if (src < 0)
 		return;
 	copy_string(L, dst, off, src, L->cap);
-}
-
-/* ------------------------------------------------------------ targets */
-
-static int target_value(Lower *L, Node *n)
-{
-	const Access *acc = n->aux;
-	IrFunc *f = L->f;
-	int v = ir_vreg(f);
-	switch (acc->kind) {
-	case ACC_CTX_INT: {
-		static const int sizes[9] = {0, BPF_B, BPF_H, 0, BPF_W, 0, 0, 0, BPF_DW};
-		ir_emit_ldx(f, sizes[acc->size], v, L->ctx, (int16_t)acc->off);
-		if (acc->is_signed && acc->size < 8) {
-			ir_emit_alui(f, BPF_LSH, v, 64 - 8 * acc->size);
-			ir_emit_alui(f, BPF_ARSH, v, 64 - 8 * acc->size);
-		}
-		return v;
-	}
-	case ACC_CTX_CHARS: {
-		int off = scratch_alloc(L, L->cap);
-		int buf = scratch_ptr(L, off);
-		int src = ir_vreg(f);
-		ir_emit_mov(f, src, L->ctx);
-		ir_emit_alui(f, BPF_ADD, src, acc->off);
-		int n_ = acc->size + 1 < L->cap ? acc->size + 1 : L->cap;
-		copy_string(L, buf, 0, src, n_);
-		return buf;
-	}
-	case ACC_CTX_DATA_LOC: {
-		int off = scratch_alloc(L, L->cap);
-		int buf = scratch_ptr(L, off);
-		/* __data_loc: the low 16 bits are the offset from the record
-		 * start, the high 16 the length */
-		ir_emit_ldx(f, BPF_W, v, L->ctx, (int16_t)acc->off);
-		ir_emit_alui(f, BPF_AND, v, 0xffff);
-		int src = ir_vreg(f);
-		ir_emit_mov(f, src, L->ctx);
-		ir_emit_alu(f, BPF_ADD, src, v);
-		copy_string(L, buf, 0, src, L->cap);
-		return buf;
-	}
-	}
-	return v;
 }
 
 /* ------------------------------------------------------------ printf */
@@ -286,11 +203,11 @@ static void emit_printf(Lower *L, const SrcLoc *loc, const char *fmt, Node **arg
 		if (a->type == TY_STRING) {
 			fa[i] = (struct bstap_farg){ .kind = BSTAP_FARG_STRING, .off = size, .size = (uint32_t)L->cap };
 			size += (uint32_t)L->cap;
-			vals[i] = a->kind == AST_STR ? -1 : expr(L, a);
+			vals[i] = a->kind == AST_STR ? -1 : lower_expr(L, a);
 		} else {
 			fa[i] = (struct bstap_farg){ .kind = BSTAP_FARG_LONG, .off = size, .size = 8 };
 			size += 8;
-			vals[i] = expr(L, a);
+			vals[i] = lower_expr(L, a);
 		}
 	}
 	o->formats = arena_grow(o->a, o->formats, &o->capformats, o->nformats + 1, sizeof *o->formats);
@@ -300,7 +217,7 @@ static void emit_printf(Lower *L, const SrcLoc *loc, const char *fmt, Node **arg
 	o->formats[id] = (CgFormat){ .fmt = fmt, .args = fa, .nargs = nargs,
 	                             .size = size - (uint32_t)sizeof(struct bstap_rec_hdr) };
 	if (size > 32768) {
-		fail(L, loc, "printf record is too large (limit 32768 bytes)");
+		lower_fail(L, loc, "printf record is too large (limit 32768 bytes)");
 		return;
 	}
 	int skip;
@@ -329,7 +246,7 @@ static void emit_print(Lower *L, Node *n)
 	if (delim) {
 		Node *d = n->args.v[0];
 		if (d->kind != AST_STR) {
-			fail(L, &d->loc, "the delimiter of printd must be a literal string");
+			lower_fail(L, &d->loc, "the delimiter of printd must be a literal string");
 			return;
 		}
 		/* a '%' in the delimiter must print as itself */
@@ -357,13 +274,13 @@ static int inline_call(Lower *L, Node *n)
 	FuncDecl *d = n->func;
 	IrFunc *f = L->f;
 	if (L->nframes == MAX_FRAMES) {
-		fail(L, &n->loc, "function calls nested too deeply");
+		lower_fail(L, &n->loc, "function calls nested too deeply");
 		return -1;
 	}
 	/* evaluate arguments in the caller's frame */
 	int *argv = arena_alloc(L->a, sizeof(int) * (size_t)(d->nparams + 1));
 	for (int i = 0; i < d->nparams; i++)
-		argv[i] = expr(L, n->args.v[i]);
+		argv[i] = lower_expr(L, n->args.v[i]);
 	int result = -1;
 	if (d->ret == TY_STRING) {
 		int off = scratch_alloc(L, L->cap);
@@ -426,7 +343,7 @@ static int call(Lower *L, Node *n)
 		           !strcmp(nm, "printdln")) {
 			emit_print(L, n);
 		} else {
-			fail(L, &n->loc, arena_printf(L->a, "'%s' is not supported in probes yet", nm));
+			lower_fail(L, &n->loc, arena_printf(L->a, "'%s' is not supported in probes yet", nm));
 		}
 		return -1;
 	}
@@ -496,7 +413,7 @@ static void branch(Lower *L, Node *n, bool when, int target)
 {
 	IrFunc *f = L->f;
 	if (n->kind == AST_COMPARE && n->lhs->type == TY_LONG) {
-		int a = expr(L, n->lhs), b = expr(L, n->rhs);
+		int a = lower_expr(L, n->lhs), b = lower_expr(L, n->rhs);
 		int op = jmp_op(n->op);
 		if (!when) {
 			static const int inv[16] = {
@@ -527,7 +444,7 @@ static void branch(Lower *L, Node *n, bool when, int target)
 		}
 		return;
 	}
-	int v = expr(L, n);
+	int v = lower_expr(L, n);
 	if (v < 0)
 		return;
 	ir_emit_jmpi(f, when ? BPF_JNE : BPF_JEQ, v, 0, target);
@@ -558,7 +475,7 @@ static int var_value(Lower *L, Node *n)
 	}
 	Storage *st = storage_of(L, sym);
 	if (!st) {
-		fail(L, &n->loc, "internal error: variable without storage");
+		lower_fail(L, &n->loc, "internal error: variable without storage");
 		return -1;
 	}
 	if (sym->type == TY_STRING)
@@ -585,12 +502,12 @@ static int assign(Lower *L, Node *n)
 	IrFunc *f = L->f;
 	Node *lhs = n->lhs;
 	if (lhs->kind != AST_VAR) {
-		fail(L, &lhs->loc, "cannot assign to this expression");
+		lower_fail(L, &lhs->loc, "cannot assign to this expression");
 		return -1;
 	}
 	if (lhs->type == TY_STRING) {
 		if (n->op != OP_ASSIGN) {
-			fail(L, &n->loc, "string '.=' is not supported yet");
+			lower_fail(L, &n->loc, "string '.=' is not supported yet");
 			return -1;
 		}
 		int dst = var_value(L, lhs);
@@ -598,7 +515,7 @@ static int assign(Lower *L, Node *n)
 		return dst;
 	}
 	if (n->op == OP_ASSIGN) {
-		int v = expr(L, n->rhs);
+		int v = lower_expr(L, n->rhs);
 		int t = ir_vreg(f);
 		ir_emit_mov(f, t, v);
 		var_store_long(L, lhs, t);
@@ -607,7 +524,7 @@ static int assign(Lower *L, Node *n)
 	int cur = var_value(L, lhs);
 	int t = ir_vreg(f);
 	ir_emit_mov(f, t, cur);
-	int r = expr(L, n->rhs);
+	int r = lower_expr(L, n->rhs);
 	arith(L, alu_op(n->op), t, r, n);
 	var_store_long(L, lhs, t);
 	return t;
@@ -625,7 +542,7 @@ static int incdec(Lower *L, Node *n)
 	return n->postfix ? old : t;
 }
 
-static int expr(Lower *L, Node *n)
+int lower_expr(Lower *L, Node *n)
 {
 	IrFunc *f = L->f;
 	switch (n->kind) {
@@ -649,7 +566,7 @@ static int expr(Lower *L, Node *n)
 	case AST_UNARY: {
 		if (n->op == OP_NOT)
 			return bool_value(L, n);
-		int a = expr(L, n->lhs);
+		int a = lower_expr(L, n->lhs);
 		if (n->op == OP_PLUS)
 			return a;
 		int v = ir_vreg(f);
@@ -662,19 +579,19 @@ static int expr(Lower *L, Node *n)
 	}
 	case AST_BINARY: {
 		if (n->op == OP_CONCAT) {
-			fail(L, &n->loc, "string concatenation is not supported in probes yet");
+			lower_fail(L, &n->loc, "string concatenation is not supported in probes yet");
 			return -1;
 		}
-		int a = expr(L, n->lhs);
+		int a = lower_expr(L, n->lhs);
 		int v = ir_vreg(f);
 		ir_emit_mov(f, v, a);
-		int b = expr(L, n->rhs);
+		int b = lower_expr(L, n->rhs);
 		arith(L, alu_op(n->op), v, b, n);
 		return v;
 	}
 	case AST_COMPARE:
 		if (n->lhs->type == TY_STRING) {
-			fail(L, &n->loc, "string comparison is not supported in probes yet");
+			lower_fail(L, &n->loc, "string comparison is not supported in probes yet");
 			return -1;
 		}
 		return bool_value(L, n);
@@ -684,10 +601,10 @@ static int expr(Lower *L, Node *n)
 		int v = ir_vreg(f);
 		int els = ir_label(f), done = ir_label(f);
 		branch(L, n->cond, false, els);
-		ir_emit_mov(f, v, expr(L, n->lhs));
+		ir_emit_mov(f, v, lower_expr(L, n->lhs));
 		ir_emit_ja(f, done);
 		ir_emit_label(f, els);
-		ir_emit_mov(f, v, expr(L, n->rhs));
+		ir_emit_mov(f, v, lower_expr(L, n->rhs));
 		ir_emit_label(f, done);
 		return v;
 	}
@@ -703,7 +620,7 @@ static int expr(Lower *L, Node *n)
 	case AST_NULL: case AST_EMBEDDED_STMT:
 		break;
 	}
-	fail(L, &n->loc, "this expression is not supported in probes yet");
+	lower_fail(L, &n->loc, "this expression is not supported in probes yet");
 	return -1;
 }
 
@@ -721,7 +638,7 @@ static bool atomic_update(Lower *L, Node *e)
 		v = ir_vreg(L->f);
 		ir_emit_movi(L->f, v, e->op == OP_INC ? 1 : -1);
 	} else if (e->kind == AST_ASSIGN && (e->op == OP_ADD_ASSIGN || e->op == OP_SUB_ASSIGN)) {
-		int r = expr(L, e->rhs);
+		int r = lower_expr(L, e->rhs);
 		v = ir_vreg(L->f);
 		ir_emit_mov(L->f, v, r);
 		if (e->op == OP_SUB_ASSIGN)
@@ -751,7 +668,7 @@ static void loop(Lower *L, Node *n, Node *cond, Node *step, Node *body)
 {
 	IrFunc *f = L->f;
 	if (L->nloops == MAX_LOOPS) {
-		fail(L, &n->loc, "loops nested too deeply");
+		lower_fail(L, &n->loc, "loops nested too deeply");
 		return;
 	}
 	int top = ir_label(f), next = ir_label(f), out = ir_label(f);
@@ -766,7 +683,7 @@ static void loop(Lower *L, Node *n, Node *cond, Node *step, Node *body)
 	ir_emit_label(f, next);
 	if (step) {
 		int mark = L->scratch_used;
-		expr(L, step);
+		lower_expr(L, step);
 		L->scratch_used = mark;
 	}
 	count_action(L, &n->loc);
@@ -788,7 +705,7 @@ static void stmt(Lower *L, Node *n)
 		break;
 	case AST_EXPR_STMT:
 		if (!atomic_update(L, n->lhs))
-			expr(L, n->lhs);
+			lower_expr(L, n->lhs);
 		break;
 	case AST_IF: {
 		int els = ir_label(f), done = ir_label(f);
@@ -808,12 +725,12 @@ static void stmt(Lower *L, Node *n)
 		break;
 	case AST_FOR:
 		if (n->init)
-			expr(L, n->init);
+			lower_expr(L, n->init);
 		loop(L, n, n->cond, n->step, n->then);
 		break;
 	case AST_BREAK: case AST_CONTINUE:
 		if (!L->nloops) {
-			fail(L, &n->loc, n->kind == AST_BREAK ? "'break' outside a loop" : "'continue' outside a loop");
+			lower_fail(L, &n->loc, n->kind == AST_BREAK ? "'break' outside a loop" : "'continue' outside a loop");
 			break;
 		}
 		ir_emit_ja(f, n->kind == AST_BREAK ? L->brk[L->nloops - 1] : L->cont[L->nloops - 1]);
@@ -827,7 +744,7 @@ static void stmt(Lower *L, Node *n)
 			if (n->lhs->type == TY_STRING)
 				string_into(L, n->lhs, fr->ret_vreg, 0);
 			else
-				ir_emit_mov(f, fr->ret_vreg, expr(L, n->lhs));
+				ir_emit_mov(f, fr->ret_vreg, lower_expr(L, n->lhs));
 		}
 		ir_emit_ja(f, fr->ret_label);
 		break;
@@ -842,20 +759,20 @@ static void stmt(Lower *L, Node *n)
 				var_store_long(L, n->lhs, z);
 			}
 		} else {
-			fail(L, &n->loc, "this delete is not supported yet");
+			lower_fail(L, &n->loc, "this delete is not supported yet");
 		}
 		break;
 	case AST_NULL:
 		break;
 	case AST_TRY: case AST_FOREACH: case AST_EMBEDDED_STMT:
-		fail(L, &n->loc, "this statement is not supported in probes yet");
+		lower_fail(L, &n->loc, "this statement is not supported in probes yet");
 		break;
 	case AST_NUM: case AST_STR: case AST_VAR: case AST_TARGET: case AST_CAST: case AST_ATVAR:
 	case AST_INDEX: case AST_STAR: case AST_CALL: case AST_UNARY: case AST_BINARY:
 	case AST_COMPARE: case AST_LOGAND: case AST_LOGOR: case AST_TERNARY: case AST_ASSIGN:
 	case AST_INCDEC: case AST_IN: case AST_REGEX: case AST_STAT: case AST_DEFINED:
 	case AST_ENTRY: case AST_PROBEWRITE: case AST_CONST: case AST_PERF: case AST_EMBEDDED_EXPR:
-		expr(L, n);
+		lower_expr(L, n);
 		break;
 	}
 	L->scratch_used = mark;

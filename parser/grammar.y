@@ -1032,7 +1032,17 @@ value
 			if (!$3->slen)
 				perr(ctx, &@3, "expected non-empty string");
 		}
-	| AT_WORD
+	| AT_WORD %prec LOWEST
+		{
+			perr(ctx, &@1, "unknown operator %s", $1.text);
+			$$ = mk(ctx, AST_NUM, @1);
+		}
+	| AT_WORD '(' ')'
+		{
+			perr(ctx, &@1, "unknown operator %s", $1.text);
+			$$ = mk(ctx, AST_NUM, @1);
+		}
+	| AT_WORD '(' args ')'
 		{
 			perr(ctx, &@1, "unknown operator %s", $1.text);
 			$$ = mk(ctx, AST_NUM, @1);
@@ -1262,14 +1272,45 @@ static void stperror(SrcLoc *loc, ParseCtx *ctx, const char *msg)
 	perr(ctx, loc, "%s", msg);
 }
 
-/* "expected ';' or '}'", "expected expression", "unexpected 'x'". */
+/* Tokens that would continue an expression: after a complete expression
+ * they are always possible, so naming them would only hide the one or two
+ * tokens that matter ("expected ')'"). */
+static bool continues_expr(yysymbol_kind_t k)
+{
+	static const char *const ops[] = {
+		"'+'", "'-'", "'*'", "'/'", "'%'", "'.'", "'<'", "'>'", "'&'", "'|'",
+		"'^'", "'?'", "'='", "'['", "'('", "'$'", "'in'",
+	};
+	switch (k) {
+	case YYSYMBOL_AGG: case YYSYMBOL_MATCH: case YYSYMBOL_NOMATCH:
+	case YYSYMBOL_CONCAT_ASSIGN: case YYSYMBOL_INC: case YYSYMBOL_DEC:
+	case YYSYMBOL_ARROW: case YYSYMBOL_ADD_ASSIGN: case YYSYMBOL_SUB_ASSIGN:
+	case YYSYMBOL_MUL_ASSIGN: case YYSYMBOL_DIV_ASSIGN: case YYSYMBOL_MOD_ASSIGN:
+	case YYSYMBOL_SHL_ASSIGN: case YYSYMBOL_SHR_ASSIGN: case YYSYMBOL_AND_ASSIGN:
+	case YYSYMBOL_OR_ASSIGN: case YYSYMBOL_XOR_ASSIGN: case YYSYMBOL_EQ:
+	case YYSYMBOL_NE: case YYSYMBOL_LE: case YYSYMBOL_GE: case YYSYMBOL_SHL:
+	case YYSYMBOL_SHR: case YYSYMBOL_ANDAND: case YYSYMBOL_OROR:
+		return true;
+	default:
+		break;
+	}
+	const char *name = yysymbol_name(k);
+	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+		if (strcmp(name, ops[i]) == 0)
+			return true;
+	return false;
+}
+
+/* "expected ';' or '}'", "expected expression", "expected statement", or,
+ * when nothing short describes what could come, "unexpected 'x'". */
 static int yyreport_syntax_error(const yypcontext_t *pc, ParseCtx *ctx)
 {
-	yysymbol_kind_t exp[YYNTOKENS];
+	yysymbol_kind_t exp[YYNTOKENS], keep[YYNTOKENS];
 	int n = yypcontext_expected_tokens(pc, exp, YYNTOKENS);
 	yysymbol_kind_t la = yypcontext_token(pc);
 	const SrcLoc *loc = yypcontext_location(pc);
-	bool ident = false, number = false, stmt_kw = false;
+	bool ident = false, number = false, stmt_kw = false, ops = false;
+	int nkeep = 0;
 	for (int i = 0; i < n; i++) {
 		if (exp[i] == YYSYMBOL_IDENT)
 			ident = true;
@@ -1277,24 +1318,30 @@ static int yyreport_syntax_error(const yypcontext_t *pc, ParseCtx *ctx)
 			number = true;
 		else if (exp[i] == YYSYMBOL_IF)
 			stmt_kw = true;
+		if (continues_expr(exp[i]))
+			ops = true;
+		else
+			keep[nkeep++] = exp[i];
+	}
+	if (!ops || nkeep == 0) {
+		memcpy(keep, exp, (size_t)n * sizeof *exp);
+		nkeep = n;
 	}
 	char msg[512];
+	msg[0] = '\0';
 	if (ident && number && stmt_kw) {
 		snprintf(msg, sizeof msg, "expected statement");
 	} else if (ident && number) {
 		snprintf(msg, sizeof msg, "expected expression");
-	} else if (n > 0 && n <= 5) {
-		size_t len = 0;
-		len += (size_t)snprintf(msg, sizeof msg, "expected ");
-		for (int i = 0; i < n && len < sizeof msg; i++) {
-			const char *sep = i == 0 ? "" : i == n - 1 ? " or " : ", ";
+	} else if (nkeep > 0 && nkeep <= 5) {
+		size_t len = (size_t)snprintf(msg, sizeof msg, "expected ");
+		for (int i = 0; i < nkeep && len < sizeof msg; i++) {
+			const char *sep = i == 0 ? "" : i == nkeep - 1 ? " or " : ", ";
 			len += (size_t)snprintf(msg + len, sizeof msg - len, "%s%s", sep,
-						yysymbol_name(exp[i]));
+						yysymbol_name(keep[i]));
 		}
-	} else {
-		msg[0] = '\0';
 	}
-	if (!msg[0] || n > 5) {
+	if (!msg[0]) {
 		const Source *s = src_get(loc->file);
 		if (la == YYSYMBOL_YYEOF)
 			snprintf(msg, sizeof msg, "unexpected end of input");

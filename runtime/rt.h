@@ -131,6 +131,20 @@ typedef struct RtMeta {
 int meta_parse(RtMeta *m, const void *blob, size_t len, char *err, size_t errlen);
 const char *meta_str(const RtMeta *m, bstap_str s);
 
+/* --------------------------------------------------------------- attach.c */
+
+#include <linux/bpf.h>
+
+struct bpf_program;
+struct bpf_link;
+
+/* The BPF program type of a probe kind. */
+enum bpf_prog_type rt_prog_type(uint32_t kind);
+/* Attach one probe's loaded program; *link is NULL for probes the runtime
+ * runs itself (begin, end, error).  0, or -1 with a message in err. */
+int rt_attach(const RtMeta *m, const struct bstap_probe *p, struct bpf_program *prog,
+              struct bpf_link **link, char *err, size_t errlen);
+
 /* ------------------------------------------------------------------ run.c */
 
 typedef struct RtOptions {

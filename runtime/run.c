@@ -332,34 +332,6 @@ static int open_and_load(Run *r, const void *image, size_t len)
 	return 0;
 }
 
-static int attach_all(Run *r)
-{
-	for (uint32_t i = 0; i < r->meta.hdr->nprobes; i++) {
-		const struct bstap_probe *p = &r->meta.probes[i];
-		if (p->kind != BSTAP_PROBE_TRACEPOINT)
-			continue;
-		const char *target = meta_str(&r->meta, p->target);
-		char sys[256];
-		const char *colon = strchr(target, ':');
-		if (!colon || (size_t)(colon - target) >= sizeof sys) {
-			rt_err("%s: bad tracepoint '%s'", r->name, target);
-			return -1;
-		}
-		memcpy(sys, target, (size_t)(colon - target));
-		sys[colon - target] = 0;
-		r->links[i] = bpf_program__attach_tracepoint(r->progs[i], sys, colon + 1);
-		if (!r->links[i]) {
-			int e = errno;
-			r->links[i] = NULL;
-			if (p->flags & BSTAP_PF_OPTIONAL)
-				continue;
-			rt_err("cannot attach probe %s: %s", meta_str(&r->meta, p->pp), strerror(e));
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* Run begin, end or error probes in order of their N (stable). */
 static void run_once_probes(Run *r, uint32_t kind)
 {
@@ -526,8 +498,18 @@ int rt_run(const void *image, size_t len, const char *name, const RtOptions *opt
 		rt_err("cannot start command: %s", strerror(errno));
 		goto out;
 	}
-	if (open_and_load(r, image, len) < 0 || attach_all(r) < 0)
+	if (open_and_load(r, image, len) < 0)
 		goto out;
+	for (uint32_t i = 0; i < r->meta.hdr->nprobes; i++) {
+		const struct bstap_probe *p = &r->meta.probes[i];
+		char err[512] = "";
+		if (rt_attach(&r->meta, p, r->progs[i], &r->links[i], err, sizeof err) < 0) {
+			if (p->flags & BSTAP_PF_OPTIONAL)
+				continue;
+			rt_err("cannot attach probe %s: %s", meta_str(&r->meta, p->pp), err);
+			goto out;
+		}
+	}
 
 	run_once_probes(r, BSTAP_PROBE_BEGIN);
 	if (!r->stop && !r->error) {

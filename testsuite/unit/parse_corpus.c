@@ -1,6 +1,7 @@
 /* parse_corpus.c - parse + print + re-parse + re-print every file given.
  *
  *   parse_corpus [-I TAPSET_DIR] [-v] FILE...
+ *   parse_corpus -k FILE...      (ko mode: only the diagnostics)
  *
  * Each file is parsed with a ParseEnv for this machine (kernel release from
  * uname, arch x86_64, runtime "bpf", positional arguments "1".."8" so that
@@ -19,7 +20,12 @@
  * gets its own macro table.
  *
  * Prints one line per failure and a final "N passed, N failed" line; exits 1
- * if anything failed. */
+ * if anything failed.
+ *
+ * Ko mode (-k) parses each file as `bstap -p1 FILE` would without
+ * arguments, and prints nothing but the diagnostics: that is how the golden
+ * testsuite/parse/ko/NN-what.err files are made (from inside that
+ * directory, so the file name is printed as given). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -37,7 +43,7 @@ static const char *const rt_dirs[RT_COUNT] = { "linux", "bpf", "dyninst" };
 static Arena *arena;
 static const char *tapset_dir;
 static ParseEnv envs[RT_COUNT][ARGS_COUNT];
-static bool verbose;
+static bool verbose, ko_mode;
 static char *argv8[ARGS_COUNT][8] = {
 	{ "1", "2", "3", "4", "5", "6", "7", "8" },
 	{ "1", "2", "3", "4", "5", "6", "7", "8" },   /* set per attempt */
@@ -247,6 +253,8 @@ int main(int argc, char **argv)
 			tapset_dir = argv[++i];
 		} else if (strcmp(argv[i], "-v") == 0) {
 			verbose = true;
+		} else if (strcmp(argv[i], "-k") == 0) {
+			ko_mode = true;
 		} else {
 			fprintf(stderr, "usage: %s [-I TAPSET_DIR] [-v] FILE...\n", argv[0]);
 			return 2;
@@ -264,6 +272,31 @@ int main(int argc, char **argv)
 	diag_init(stderr);
 	diag_set_max_errors(0);   /* report everything */
 	int passed = 0, failed = 0;
+	if (ko_mode) {
+		static ParseEnv plain;
+		plain.kernel_release = uts.release;
+		plain.arch = "x86_64";
+		plain.runtime = "bpf";
+		plain.systemtap_v = "5.0";
+		plain.privilege = "stapdev";
+		diag_set_max_errors(20);
+		for (; i < argc; i++) {
+			Source *src = src_read_file(argv[i], false);
+			if (!src) {
+				fprintf(stderr, "%s: %s\n", argv[i], strerror(errno));
+				failed++;
+				continue;
+			}
+			diag_reset();
+			parse_source(arena, src, &plain);
+			if (diag_errors())
+				failed++;
+			else
+				passed++;
+		}
+		arena_free(arena);
+		return failed ? 1 : 0;
+	}
 	for (; i < argc; i++) {
 		if (check_file(argv[i]))
 			passed++;

@@ -1,0 +1,67 @@
+/* lower.h - lowering's private interface, shared by the files that lower
+ * one family of constructs each (lower.c: statements, expressions, calls,
+ * printf; target.c: target variables).  Nothing outside codegen/ sees it. */
+#ifndef BSTAP_LOWER_H
+#define BSTAP_LOWER_H
+
+#include "codegen/ir.h"
+
+#define MAX_LOOPS 64
+#define MAX_FRAMES 32
+
+typedef struct Storage {
+	Symbol *sym;
+	int vreg;        /* long: the register holding it */
+	int soff;        /* string: offset of its buffer in scratch */
+} Storage;
+
+typedef struct Frame {
+	FuncDecl *fn;            /* NULL for the probe itself */
+	Storage *vars;
+	int nvars, capvars;
+	int ret_label;
+	int ret_vreg;            /* long result, or pointer to string result */
+} Frame;
+
+typedef struct Lower {
+	CgObject *o;
+	Session *s;
+	Arena *a;
+	IrFunc *f;
+	ProbeInst *inst;
+	int ctx;                 /* vreg: the program's context */
+	int scratch;             /* vreg: the per-CPU scratch buffer */
+	bool need_scratch;
+	int scratch_used, scratch_max;
+	int actions;             /* vreg: loop iterations, for MAXACTION */
+	bool need_actions;
+	int exit_label;
+	int brk[MAX_LOOPS], cont[MAX_LOOPS];
+	int nloops;
+	Frame frames[MAX_FRAMES];
+	int nframes;
+	int cap;                 /* MAXSTRINGLEN, rounded up to 8 */
+	bool failed;
+} Lower;
+
+/* lower.c */
+void lower_fail(Lower *L, const SrcLoc *loc, const char *msg);
+int lower_expr(Lower *L, Node *n);
+/* Bytes of per-CPU scratch for this probe (strings); its offset. */
+int scratch_alloc(Lower *L, int size);
+/* A new register pointing at scratch + off. */
+int scratch_ptr(Lower *L, int off);
+/* A new register pointing at the global data map + off. */
+int data_ptr(Lower *L, uint32_t off);
+/* Copy the string at src to dst+off, at most cap bytes with the NUL. */
+void copy_string(Lower *L, int dst, int off, int src, int cap);
+/* Store literal bytes s (with a NUL, cut to cap) at dst+off. */
+void store_literal(Lower *L, int dst, int off, const char *s, size_t len, int cap);
+/* Report a run-time error (message, "near" text, position) and leave. */
+void emit_error(Lower *L, const char *msg, const char *near, const SrcLoc *loc);
+
+/* target.c */
+/* The value of a target variable node (AST_TARGET with its Access). */
+int target_value(Lower *L, Node *n);
+
+#endif

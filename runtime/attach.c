@@ -1,0 +1,57 @@
+/* attach.c - attaching one probe program by its kind (bpf_abi.h).  Each
+ * kind of kernel probe has its case here; begin/end/error probes are not
+ * attached (run.c fires them with BPF_PROG_TEST_RUN). */
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <string.h>
+
+#include "runtime/rt.h"
+
+enum bpf_prog_type rt_prog_type(uint32_t kind)
+{
+	switch (kind) {
+	case BSTAP_PROBE_TRACEPOINT:
+		return BPF_PROG_TYPE_TRACEPOINT;
+	case BSTAP_PROBE_KPROBE: case BSTAP_PROBE_UPROBE:
+		return BPF_PROG_TYPE_KPROBE;
+	case BSTAP_PROBE_TIMER: case BSTAP_PROBE_PERF:
+		return BPF_PROG_TYPE_PERF_EVENT;
+	default:
+		return BPF_PROG_TYPE_RAW_TRACEPOINT;
+	}
+}
+
+static int attach_tracepoint(const RtMeta *m, const struct bstap_probe *p, struct bpf_program *prog,
+                             struct bpf_link **link, char *err, size_t errlen)
+{
+	const char *target = meta_str(m, p->target);
+	char sys[256];
+	const char *colon = strchr(target, ':');
+	if (!colon || (size_t)(colon - target) >= sizeof sys) {
+		snprintf(err, errlen, "bad tracepoint '%s'", target);
+		return -1;
+	}
+	memcpy(sys, target, (size_t)(colon - target));
+	sys[colon - target] = 0;
+	*link = bpf_program__attach_tracepoint(prog, sys, colon + 1);
+	if (!*link) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int rt_attach(const RtMeta *m, const struct bstap_probe *p, struct bpf_program *prog,
+              struct bpf_link **link, char *err, size_t errlen)
+{
+	*link = NULL;
+	switch (p->kind) {
+	case BSTAP_PROBE_BEGIN: case BSTAP_PROBE_END: case BSTAP_PROBE_ERROR:
+		return 0;
+	case BSTAP_PROBE_TRACEPOINT:
+		return attach_tracepoint(m, p, prog, link, err, errlen);
+	default:
+		snprintf(err, errlen, "this kind of probe (%u) cannot be attached by this runtime", p->kind);
+		return -1;
+	}
+}
