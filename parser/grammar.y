@@ -399,7 +399,12 @@ literal
 
 number_lit
 	: NUMBER			{ $$ = $1.num; }
-	| '-' NUMBER			{ $$ = (int64_t)(0 - (uint64_t)$2.num); }
+	| '-' NUMBER
+		{
+			if ((uint64_t)$2.num > (uint64_t)INT64_MAX + 1)
+				perr(ctx, &@2, "number invalid or out of range");
+			$$ = (int64_t)(0 - (uint64_t)$2.num);
+		}
 	;
 
 strlit
@@ -570,6 +575,12 @@ stmt
 			$$->value = $4;
 			$$->els = $5;
 		}
+	/* recovery: a broken header skips to its ')' and keeps the body */
+	| IF '(' error ')' stmt %prec THEN	{ $$ = $5; }
+	| IF '(' error ')' stmt ELSE stmt	{ $$ = $5; }
+	| WHILE '(' error ')' stmt	{ $$ = $5; }
+	| FOR '(' error ')' stmt	{ $$ = $5; }
+	| FOREACH '(' error ')' stmt	{ $$ = $5; }
 	| error ';'			{ $$ = NULL; }
 	;
 

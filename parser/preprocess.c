@@ -625,7 +625,7 @@ static bool eval_condition(PP *pp, const Token *open)
 		if (n.kind == PP_THEN)
 			return result;
 		pp_error(&n.loc, "expected '%%?' marker for conditional");
-		if (n.kind == 0) {
+		if (n.kind == 0 || n.kind == PP_ELSE || n.kind == PP_CLOSE) {
 			pp->pushback = n;
 			pp->has_pushback = true;
 			return false;
@@ -633,13 +633,18 @@ static bool eval_condition(PP *pp, const Token *open)
 		ok = false;
 		break;
 	}
-	/* Resynchronise on the %?. */
+	/* Resynchronise on the %? (or on a %: or %) when there is none). */
+	int nest = 0;
 	for (;;) {
 		Token n;
 		expand_next(pp, &n);
-		if (n.kind == PP_THEN)
+		if (n.kind == PP_OPEN) {
+			nest++;
+		} else if (nest && n.kind == PP_CLOSE) {
+			nest--;
+		} else if (!nest && n.kind == PP_THEN) {
 			break;
-		if (n.kind == 0) {
+		} else if (n.kind == 0 || (!nest && (n.kind == PP_ELSE || n.kind == PP_CLOSE))) {
 			pp->pushback = n;
 			pp->has_pushback = true;
 			break;

@@ -138,12 +138,31 @@ const char *meta_str(const RtMeta *m, bstap_str s);
 struct bpf_program;
 struct bpf_link;
 
+/* The links one probe made (a timer has one per CPU, a wildcard uprobe one
+ * per address); all destroyed at the end. */
+typedef struct RtLinks {
+	struct bpf_link **v;
+	int n, cap;
+} RtLinks;
+
+/* Keep a link (NULL is ignored); false when out of memory. */
+bool rt_links_add(RtLinks *l, struct bpf_link *link);
+void rt_links_destroy(RtLinks *l);
+
 /* The BPF program type of a probe kind. */
 enum bpf_prog_type rt_prog_type(uint32_t kind);
-/* Attach one probe's loaded program; *link is NULL for probes the runtime
- * runs itself (begin, end, error).  0, or -1 with a message in err. */
+/* Attach one probe's loaded program, adding its links to `links`; begin,
+ * end and error probes attach nothing (run.c fires them itself).  0, or -1
+ * with a message in err. */
 int rt_attach(const RtMeta *m, const struct bstap_probe *p, struct bpf_program *prog,
-              struct bpf_link **link, char *err, size_t errlen);
+              RtLinks *links, char *err, size_t errlen);
+/* The families, one file each (attach_<family>.c). */
+int rt_attach_perf(const RtMeta *m, const struct bstap_probe *p, struct bpf_program *prog,
+                   RtLinks *links, char *err, size_t errlen);
+int rt_attach_kprobe(const RtMeta *m, const struct bstap_probe *p, struct bpf_program *prog,
+                     RtLinks *links, char *err, size_t errlen);
+int rt_attach_uprobe(const RtMeta *m, const struct bstap_probe *p, struct bpf_program *prog,
+                     RtLinks *links, char *err, size_t errlen);
 
 /* ------------------------------------------------------------------ run.c */
 

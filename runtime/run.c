@@ -33,7 +33,7 @@ typedef struct Run {
 	void *meta_copy;
 	struct bpf_object *obj;
 	struct bpf_program **progs;   /* parallel to meta.probes */
-	struct bpf_link **links;
+	RtLinks links;                /* every probe's links */
 	struct ring_buffer *rb;
 	volatile uint64_t *data;      /* the mmaped global data map */
 	size_t data_len;
@@ -269,8 +269,7 @@ static int open_and_load(Run *r, const void *image, size_t len)
 	}
 	uint32_t n = r->meta.hdr->nprobes;
 	r->progs = calloc(n + 1, sizeof *r->progs);
-	r->links = calloc(n + 1, sizeof *r->links);
-	if (!r->progs || !r->links)
+	if (!r->progs)
 		return -1;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct bstap_probe *p = &r->meta.probes[i];
@@ -443,8 +442,7 @@ static void print_end_globals(Run *r)
 
 static void cleanup(Run *r)
 {
-	for (uint32_t i = 0; r->links && r->meta.hdr && i < r->meta.hdr->nprobes; i++)
-		bpf_link__destroy(r->links[i]);
+	rt_links_destroy(&r->links);
 	ring_buffer__free(r->rb);
 	if (r->data)
 		munmap((void *)r->data, r->data_len);
@@ -454,7 +452,6 @@ static void cleanup(Run *r)
 	if (r->out_fd > 2)
 		close(r->out_fd);
 	free(r->progs);
-	free(r->links);
 	free(r->meta_copy);
 	free(r->libbpf_log);
 	ob_free(&r->out);
@@ -503,7 +500,7 @@ int rt_run(const void *image, size_t len, const char *name, const RtOptions *opt
 	for (uint32_t i = 0; i < r->meta.hdr->nprobes; i++) {
 		const struct bstap_probe *p = &r->meta.probes[i];
 		char err[512] = "";
-		if (rt_attach(&r->meta, p, r->progs[i], &r->links[i], err, sizeof err) < 0) {
+		if (rt_attach(&r->meta, p, r->progs[i], &r->links, err, sizeof err) < 0) {
 			if (p->flags & BSTAP_PF_OPTIONAL)
 				continue;
 			rt_err("cannot attach probe %s: %s", meta_str(&r->meta, p->pp), err);

@@ -1,0 +1,12 @@
+/* attach_kprobe.c - attaching kprobe probes (placeholder until the family
+ * lands: the compiler does not emit this kind yet). */
+#include <stdio.h>
+
+#include "runtime/rt.h"
+
+int rt_attach_kprobe(const RtMeta *m, const struct bstap_probe *p, struct bpf_program *prog,
+                   RtLinks *links, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "kprobe probes are not supported by this runtime yet");
+	return -1;
+}
