@@ -187,6 +187,11 @@ typedef struct AsmEnv {
 	int result;
 	const SrcLoc *loc;         /* the function's position, for errors */
 	int data_map;              /* the object's global data map, for lddata */
+	int maxstringlen;          /* MAXSTRINGLEN rounded up to 8 */
+	/* A new register pointing at `size` fresh bytes of per-CPU scratch
+	 * memory (a map value: readable and writable), for temporary buffers. */
+	int (*scratch)(void *ctx, int size);
+	void *ctx;
 } AsmEnv;
 
 int asm_lower(AsmEnv *env, const char *code);

@@ -269,6 +269,12 @@ static void emit_print(Lower *L, Node *n)
 
 /* ------------------------------------------------------------ calls */
 
+static int asm_scratch(void *ctx, int size)
+{
+	Lower *L = ctx;
+	return scratch_ptr(L, scratch_alloc(L, size));
+}
+
 static int inline_call(Lower *L, Node *n)
 {
 	FuncDecl *d = n->func;
@@ -294,7 +300,8 @@ static int inline_call(Lower *L, Node *n)
 		const char **names = arena_alloc(L->a, sizeof(char *) * (size_t)(d->nparams + 1));
 		for (int i = 0; i < d->nparams; i++)
 			names[i] = d->params[i]->name;
-		AsmEnv env = { f, names, argv, d->nparams, result, &d->fn->loc, L->o->map_data };
+		AsmEnv env = { f, names, argv, d->nparams, result, &d->fn->loc, L->o->map_data, L->cap,
+		               asm_scratch, L };
 		if (asm_lower(&env, d->fn->code) < 0)
 			L->failed = true;
 		return result;

@@ -137,7 +137,7 @@ static void test_asm(void)
 	ir_emit_movi(f, x, 5);
 	const char *names[] = {"x"};
 	int vregs[] = {x};
-	AsmEnv env = { f, names, vregs, 1, res, NULL, 0 };
+	AsmEnv env = { f, names, vregs, 1, res, NULL, 0, 128, NULL, NULL };
 	/* max(x, 9) * 2 with a label and a comment */
 	int rc = asm_lower(&env, "mov $$, $x  // start\n"
 	                         "jsge $$, 9, big\n"
@@ -156,7 +156,7 @@ static void test_asm(void)
 
 	/* errors are diagnostics, not crashes */
 	IrFunc *g = ir_func_new(A, "bad");
-	AsmEnv e2 = { g, names, vregs, 1, res, NULL, 0 };
+	AsmEnv e2 = { g, names, vregs, 1, res, NULL, 0, 128, NULL, NULL };
 	CHECK(asm_lower(&e2, "frobnicate r1, r2") < 0);
 	CHECK(asm_lower(&e2, "mov $nope, 1") < 0);
 	CHECK(asm_lower(&e2, "ldxw r1, [r2+4") < 0);
