@@ -419,9 +419,27 @@ static int jmp_op(OpKind op)
 static void branch(Lower *L, Node *n, bool when, int target)
 {
 	IrFunc *f = L->f;
-	if (n->kind == AST_COMPARE && n->lhs->type == TY_LONG) {
-		int a = lower_expr(L, n->lhs), b = lower_expr(L, n->rhs);
+	if (n->kind == AST_COMPARE) {
+		int a, b;
 		int op = jmp_op(n->op);
+		if (n->lhs->type == TY_STRING) {
+			bool swapped;
+			a = lower_strcmp(L, n->lhs, n->rhs, &swapped);
+			b = ir_vreg(f);
+			ir_emit_movi(f, b, 0);
+			if (swapped) {
+				/* rhs OP' lhs: mirror the comparison */
+				static const int mirror[16] = {
+					[BPF_JEQ >> 4] = BPF_JEQ, [BPF_JNE >> 4] = BPF_JNE,
+					[BPF_JSLT >> 4] = BPF_JSGT, [BPF_JSGT >> 4] = BPF_JSLT,
+					[BPF_JSLE >> 4] = BPF_JSGE, [BPF_JSGE >> 4] = BPF_JSLE,
+				};
+				op = mirror[op >> 4];
+			}
+		} else {
+			a = lower_expr(L, n->lhs);
+			b = lower_expr(L, n->rhs);
+		}
 		if (!when) {
 			static const int inv[16] = {
 				[BPF_JEQ >> 4] = BPF_JNE, [BPF_JNE >> 4] = BPF_JEQ,
@@ -513,11 +531,13 @@ static int assign(Lower *L, Node *n)
 		return -1;
 	}
 	if (lhs->type == TY_STRING) {
-		if (n->op != OP_ASSIGN) {
-			lower_fail(L, &n->loc, "string '.=' is not supported yet");
-			return -1;
-		}
 		int dst = var_value(L, lhs);
+		if (n->op == OP_CONCAT_ASSIGN) {
+			int tmp = scratch_ptr(L, scratch_alloc(L, 2 * L->cap));
+			lower_concat_into(L, tmp, lhs, n->rhs);
+			copy_string(L, dst, 0, tmp, L->cap);
+			return dst;
+		}
 		string_into(L, n->rhs, dst, 0);
 		return dst;
 	}
@@ -585,10 +605,8 @@ int lower_expr(Lower *L, Node *n)
 		return v;
 	}
 	case AST_BINARY: {
-		if (n->op == OP_CONCAT) {
-			lower_fail(L, &n->loc, "string concatenation is not supported in probes yet");
-			return -1;
-		}
+		if (n->op == OP_CONCAT)
+			return lower_concat(L, n);
 		int a = lower_expr(L, n->lhs);
 		int v = ir_vreg(f);
 		ir_emit_mov(f, v, a);
@@ -597,10 +615,6 @@ int lower_expr(Lower *L, Node *n)
 		return v;
 	}
 	case AST_COMPARE:
-		if (n->lhs->type == TY_STRING) {
-			lower_fail(L, &n->loc, "string comparison is not supported in probes yet");
-			return -1;
-		}
 		return bool_value(L, n);
 	case AST_LOGAND: case AST_LOGOR:
 		return bool_value(L, n);

@@ -60,6 +60,15 @@ void store_literal(Lower *L, int dst, int off, const char *s, size_t len, int ca
 /* Report a run-time error (message, "near" text, position) and leave. */
 void emit_error(Lower *L, const char *msg, const char *near, const SrcLoc *loc);
 
+/* strings.c */
+/* Compare two string expressions by content: a register holding -1, 0 or
+ * 1 (for lhs against rhs; *swapped when it is rhs against lhs). */
+int lower_strcmp(Lower *L, Node *lhs, Node *rhs, bool *swapped);
+/* lhs . rhs into a fresh buffer; lower_concat_into writes into dst, which
+ * must have 2 * cap bytes. */
+int lower_concat(Lower *L, Node *n);
+int lower_concat_into(Lower *L, int dst, Node *lhs, Node *rhs);
+
 /* target.c */
 /* The value of a target variable node (AST_TARGET with its Access). */
 int target_value(Lower *L, Node *n);
