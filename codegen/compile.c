@@ -31,6 +31,8 @@ static void *layout_globals(Session *s, CgObject *o)
 	uint32_t off = BSTAP_DATA_GLOBALS;
 	uint32_t cap = (uint32_t)((s->maxstringlen + 7) & ~7);
 	for (Symbol *g = s->globals; g; g = g->next) {
+		if (g->is_array)
+			continue;
 		g->index = (int)off;
 		off += g->type == TY_STRING ? cap : 8;
 	}
@@ -38,7 +40,7 @@ static void *layout_globals(Session *s, CgObject *o)
 	char *init = arena_alloc(o->a, off);
 	for (Symbol *g = s->globals; g; g = g->next) {
 		Node *v = g->decl ? g->decl->init : NULL;
-		if (!v)
+		if (!v || g->is_array)
 			continue;
 		if (v->kind == AST_NUM)
 			memcpy(init + g->index, &v->num, 8);
@@ -48,10 +50,29 @@ static void *layout_globals(Session *s, CgObject *o)
 	return init;
 }
 
-static int add_map(CgObject *o, ElfMap m)
+int cg_add_map(CgObject *o, ElfMap m)
 {
+	o->maps = arena_grow(o->a, o->maps, &o->capmaps, o->nmaps + 1, sizeof *o->maps);
 	o->maps[o->nmaps] = m;
 	return o->nmaps++;
+}
+
+/* Each array is a hash map; sym->index is its map's index. */
+static void layout_arrays(Session *s, CgObject *o)
+{
+	uint32_t cap = (uint32_t)((s->maxstringlen + 7) & ~7);
+	for (Symbol *g = s->globals; g; g = g->next) {
+		if (!g->is_array)
+			continue;
+		uint32_t ksize = 0;
+		for (int i = 0; i < g->nkeys; i++)
+			ksize += g->keytypes[i] == TY_STRING ? cap : 8;
+		int64_t max = g->decl && g->decl->size > 0 ? g->decl->size : s->maxmapentries;
+		g->index = cg_add_map(o, (ElfMap){ .name = g->name, .kind = ELF_MAP_BTF,
+		                                   .type = BPF_MAP_TYPE_HASH, .key_size = ksize,
+		                                   .value_size = g->type == TY_STRING ? cap : 8,
+		                                   .max_entries = (uint32_t)max });
+	}
 }
 
 int cg_compile(Session *s, CgObject *o)
@@ -60,13 +81,14 @@ int cg_compile(Session *s, CgObject *o)
 	o->s = s;
 	o->a = s->arena;
 	void *init = layout_globals(s, o);
-	o->map_events = add_map(o, (ElfMap){ .name = BSTAP_MAP_EVENTS, .kind = ELF_MAP_BTF,
+	o->map_events = cg_add_map(o, (ElfMap){ .name = BSTAP_MAP_EVENTS, .kind = ELF_MAP_BTF,
 	                                     .type = BPF_MAP_TYPE_RINGBUF, .max_entries = 1u << 20 });
-	o->map_data = add_map(o, (ElfMap){ .name = BSTAP_SEC_DATA, .kind = ELF_MAP_DATA,
+	o->map_data = cg_add_map(o, (ElfMap){ .name = BSTAP_SEC_DATA, .kind = ELF_MAP_DATA,
 	                                   .value_size = o->data_size, .max_entries = 1, .init = init });
-	o->map_scratch = add_map(o, (ElfMap){ .name = BSTAP_MAP_SCRATCH, .kind = ELF_MAP_BTF,
+	o->map_scratch = cg_add_map(o, (ElfMap){ .name = BSTAP_MAP_SCRATCH, .kind = ELF_MAP_BTF,
 	                                      .type = BPF_MAP_TYPE_PERCPU_ARRAY, .key_size = 4,
 	                                      .max_entries = 1 });
+	layout_arrays(s, o);
 
 	o->progs = arena_alloc(o->a, sizeof *o->progs * (size_t)(s->nprobes + 1));
 	o->probes = arena_alloc(o->a, sizeof *o->probes * (size_t)(s->nprobes + 1));

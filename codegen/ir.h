@@ -151,8 +151,8 @@ typedef struct CgErrSite {
 typedef struct CgObject {
 	Session *s;
 	Arena *a;
-	ElfMap maps[8];
-	int nmaps;
+	ElfMap *maps;
+	int nmaps, capmaps;
 	int map_events, map_scratch, map_data;
 	CgFormat *formats;
 	int nformats, capformats;
@@ -168,6 +168,9 @@ typedef struct CgObject {
 	const char **probe_strs;   /* prog, target, pp for each, as C strings */
 } CgObject;
 
+
+/* Add a map to the object; its index. */
+int cg_add_map(CgObject *o, ElfMap m);
 
 /* Compile every probe of the resolved program into obj.  0 or -1. */
 int cg_compile(Session *s, CgObject *obj);

@@ -125,7 +125,7 @@ static void rec_header(Lower *L, int rec, int kind, int id)
 }
 
 /* A control record with no payload (exit, error). */
-static void emit_control(Lower *L, int kind, int id)
+void lower_record(Lower *L, int kind, int id)
 {
 	int skip;
 	int rec = rec_reserve(L, sizeof(struct bstap_rec_hdr), &skip);
@@ -136,7 +136,7 @@ static void emit_control(Lower *L, int kind, int id)
 /* A run-time error: report it and leave the handler. */
 void emit_error(Lower *L, const char *msg, const char *near, const SrcLoc *loc)
 {
-	emit_control(L, BSTAP_REC_ERROR, cg_errsite(L->o, msg, near, loc));
+	lower_record(L, BSTAP_REC_ERROR, cg_errsite(L->o, msg, near, loc));
 	ir_emit_ja(L->f, L->exit_label);
 }
 
@@ -345,7 +345,7 @@ static int call(Lower *L, Node *n)
 			/* stap: the handler goes on; no further probe runs */
 			int p = data_ptr(L, BSTAP_DATA_STATE);
 			ir_emit_st(L->f, BPF_DW, p, 0, BSTAP_STATE_STOPPING);
-			emit_control(L, BSTAP_REC_EXIT, 0);
+			lower_record(L, BSTAP_REC_EXIT, 0);
 		} else if (!strcmp(nm, "print") || !strcmp(nm, "println") || !strcmp(nm, "printd") ||
 		           !strcmp(nm, "printdln")) {
 			emit_print(L, n);
@@ -486,9 +486,12 @@ static int bool_value(Lower *L, Node *n)
 	return v;
 }
 
-/* Read variable n (AST_VAR): a long register or a string pointer. */
+/* Read variable n (AST_VAR, or an array element): a long register or a
+ * string pointer. */
 static int var_value(Lower *L, Node *n)
 {
+	if (n->kind == AST_INDEX)
+		return lower_index_read(L, n);
 	Symbol *sym = n->sym;
 	if (sym->kind == SYM_GLOBAL) {
 		int p = data_ptr(L, global_off(sym));
@@ -508,9 +511,13 @@ static int var_value(Lower *L, Node *n)
 	return st->vreg;
 }
 
-/* Store long v into variable node n. */
+/* Store long v into variable node n (AST_VAR or an array element). */
 static void var_store_long(Lower *L, Node *n, int v)
 {
+	if (n->kind == AST_INDEX) {
+		lower_index_store_long(L, n, v);
+		return;
+	}
 	Symbol *sym = n->sym;
 	if (sym->kind == SYM_GLOBAL) {
 		int p = data_ptr(L, global_off(sym));
@@ -526,9 +533,19 @@ static int assign(Lower *L, Node *n)
 {
 	IrFunc *f = L->f;
 	Node *lhs = n->lhs;
-	if (lhs->kind != AST_VAR) {
+	if (lhs->kind != AST_VAR && lhs->kind != AST_INDEX) {
 		lower_fail(L, &lhs->loc, "cannot assign to this expression");
 		return -1;
+	}
+	if (lhs->kind == AST_INDEX && lhs->type == TY_STRING) {
+		/* build the new value, then store the whole element */
+		int buf = scratch_ptr(L, scratch_alloc(L, 2 * L->cap));
+		if (n->op == OP_CONCAT_ASSIGN)
+			lower_concat_into(L, buf, lhs, n->rhs);
+		else
+			string_into(L, n->rhs, buf, 0);
+		lower_index_store_string(L, lhs, buf);
+		return buf;
 	}
 	if (lhs->type == TY_STRING) {
 		int dst = var_value(L, lhs);
@@ -633,7 +650,11 @@ int lower_expr(Lower *L, Node *n)
 		return assign(L, n);
 	case AST_INCDEC:
 		return incdec(L, n);
-	case AST_STAR: case AST_CAST: case AST_ATVAR: case AST_INDEX: case AST_IN: case AST_REGEX:
+	case AST_INDEX:
+		return lower_index_read(L, n);
+	case AST_IN:
+		return lower_in(L, n);
+	case AST_STAR: case AST_CAST: case AST_ATVAR: case AST_REGEX:
 	case AST_STAT: case AST_DEFINED: case AST_ENTRY: case AST_PROBEWRITE: case AST_CONST:
 	case AST_PERF: case AST_EMBEDDED_EXPR:
 	case AST_BLOCK: case AST_EXPR_STMT: case AST_IF: case AST_WHILE: case AST_FOR: case AST_FOREACH:
@@ -652,7 +673,8 @@ int lower_expr(Lower *L, Node *n)
 static bool atomic_update(Lower *L, Node *e)
 {
 	Node *var = e->lhs;
-	if (!var || var->kind != AST_VAR || var->sym->kind != SYM_GLOBAL || var->type != TY_LONG)
+	bool elem = var && var->kind == AST_INDEX;
+	if (!var || var->type != TY_LONG || (!elem && (var->kind != AST_VAR || var->sym->kind != SYM_GLOBAL)))
 		return false;
 	int v;
 	if (e->kind == AST_INCDEC) {
@@ -666,6 +688,10 @@ static bool atomic_update(Lower *L, Node *e)
 			ir_emit_alui(L->f, BPF_NEG, v, 0);
 	} else {
 		return false;
+	}
+	if (elem) {
+		lower_index_add(L, var, v);
+		return true;
 	}
 	int p = data_ptr(L, global_off(var->sym));
 	ir_emit_atomic_add(L->f, p, 0, v);
@@ -771,7 +797,11 @@ static void stmt(Lower *L, Node *n)
 		break;
 	}
 	case AST_DELETE:
-		if (n->lhs->kind == AST_VAR) {
+		if (n->lhs->kind == AST_INDEX) {
+			lower_index_delete(L, n->lhs);
+		} else if (n->lhs->kind == AST_VAR && n->lhs->sym->is_array) {
+			lower_fail(L, &n->loc, "deleting a whole array is not supported in probes yet");
+		} else if (n->lhs->kind == AST_VAR) {
 			if (n->lhs->type == TY_STRING) {
 				ir_emit_st(f, BPF_B, var_value(L, n->lhs), 0, 0);
 			} else {

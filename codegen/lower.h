@@ -41,6 +41,7 @@ typedef struct Lower {
 	Frame frames[MAX_FRAMES];
 	int nframes;
 	int cap;                 /* MAXSTRINGLEN, rounded up to 8 */
+	int valslot;             /* an 8-byte stack slot for map updates, 0 until used */
 	bool failed;
 } Lower;
 
@@ -57,6 +58,8 @@ int data_ptr(Lower *L, uint32_t off);
 void copy_string(Lower *L, int dst, int off, int src, int cap);
 /* Store literal bytes s (with a NUL, cut to cap) at dst+off. */
 void store_literal(Lower *L, int dst, int off, const char *s, size_t len, int cap);
+/* Send a record with no payload (bpf_abi.h kind, id). */
+void lower_record(Lower *L, int kind, int id);
 /* Report a run-time error (message, "near" text, position) and leave. */
 void emit_error(Lower *L, const char *msg, const char *near, const SrcLoc *loc);
 
@@ -68,6 +71,15 @@ int lower_strcmp(Lower *L, Node *lhs, Node *rhs, bool *swapped);
  * must have 2 * cap bytes. */
 int lower_concat(Lower *L, Node *n);
 int lower_concat_into(Lower *L, int dst, Node *lhs, Node *rhs);
+
+/* arrays.c: n is an AST_INDEX (or AST_IN) of an array global */
+int lower_index_read(Lower *L, Node *n);
+int lower_in(Lower *L, Node *n);
+void lower_index_store_long(Lower *L, Node *n, int v);
+void lower_index_store_string(Lower *L, Node *n, int buf);
+/* a[k] += delta, atomically, inserting it when missing */
+void lower_index_add(Lower *L, Node *n, int delta);
+void lower_index_delete(Lower *L, Node *n);
 
 /* target.c */
 /* The value of a target variable node (AST_TARGET with its Access). */

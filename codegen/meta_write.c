@@ -65,12 +65,24 @@ void *meta_build(CgObject *o, size_t *len)
 	int gi = 0;
 	uint32_t cap = (uint32_t)((s->maxstringlen + 7) & ~7);
 	for (Symbol *g = s->globals; g; g = g->next, gi++) {
+		uint32_t vkind = g->type == TY_STRING ? BSTAP_GLOBAL_STRING : BSTAP_GLOBAL_LONG;
 		globals[gi] = (struct bstap_global){
 			.name = str_add(&st, g->name),
-			.kind = g->type == TY_STRING ? BSTAP_GLOBAL_STRING : BSTAP_GLOBAL_LONG,
-			.off = (uint32_t)g->index, .size = g->type == TY_STRING ? cap : 8,
+			.kind = g->is_array ? BSTAP_GLOBAL_ARRAY : vkind,
+			.off = g->is_array ? 0 : (uint32_t)g->index, .size = g->type == TY_STRING ? cap : 8,
 			.flags = g->written && !g->read ? BSTAP_GF_PRINT_AT_END : 0,
 		};
+		if (g->is_array) {
+			const ElfMap *m = &o->maps[g->index];
+			globals[gi].map = str_add(&st, m->name);
+			globals[gi].nkeys = (uint16_t)g->nkeys;
+			for (int ki = 0; ki < g->nkeys; ki++)
+				if (g->keytypes[ki] == TY_STRING)
+					globals[gi].key_strings |= (uint16_t)(1u << ki);
+			globals[gi].value_kind = vkind;
+			globals[gi].key_size = m->key_size;
+			globals[gi].max_entries = m->max_entries;
+		}
 	}
 	struct bstap_srcpos *pos = arena_alloc(o->a, sizeof *pos * (size_t)(o->nsrcpos + 1));
 	for (int i = 0; i < o->nsrcpos; i++) {

@@ -59,9 +59,15 @@ int meta_parse(RtMeta *m, const void *blob, size_t len, char *err, size_t errlen
 				goto corrupt;
 		}
 	}
-	for (uint32_t i = 0; i < h->nglobals; i++)
-		if (m->globals[i].off > h->globals_size || m->globals[i].size > h->globals_size - m->globals[i].off)
+	for (uint32_t i = 0; i < h->nglobals; i++) {
+		const struct bstap_global *g = &m->globals[i];
+		if (g->kind == BSTAP_GLOBAL_ARRAY) {
+			if (g->nkeys > 9)
+				goto corrupt;
+		} else if (g->off > h->globals_size || g->size > h->globals_size - g->off) {
 			goto corrupt;
+		}
+	}
 	for (uint32_t i = 0; i < h->nerrors; i++)
 		if (m->errors[i].srcpos >= h->nsrcpos && m->errors[i].srcpos != UINT32_MAX)
 			goto corrupt;

@@ -41,6 +41,7 @@ typedef struct Run {
 	int out_fd;
 	bool stop;
 	bool error;                   /* a run-time error happened */
+	uint64_t warned_full;         /* arrays already reported full */
 	pid_t child;
 	int child_go;                 /* pipe to release the -c child */
 	int child_status;
@@ -160,6 +161,18 @@ static int on_record(void *ctx, void *data, size_t size)
 		break;
 	case BSTAP_REC_EXIT:
 		r->stop = true;
+		break;
+	case BSTAP_REC_FULL:
+		/* once per array: the array's name and size say what to raise */
+		if (h.id < r->meta.hdr->nglobals && h.id < 64 && !(r->warned_full & (1ull << h.id)) &&
+		    r->opt->warnings) {
+			const struct bstap_global *g = &r->meta.globals[h.id];
+			r->warned_full |= 1ull << h.id;
+			flush_out(r);
+			fprintf(stderr, "WARNING: array '%s' is full (%u elements): updates are dropped "
+			        "(raise it with global %s[N] or -D MAXMAPENTRIES=N)\n",
+			        meta_str(&r->meta, g->name), g->max_entries, meta_str(&r->meta, g->name));
+		}
 		break;
 	case BSTAP_REC_ERROR:
 		if (!r->error)
@@ -508,6 +521,12 @@ int rt_run(const void *image, size_t len, const char *name, const RtOptions *opt
 		}
 	}
 
+	struct timespec rt, mono;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	r->data[BSTAP_DATA_REALTIME / 8] =
+		(uint64_t)((rt.tv_sec - mono.tv_sec) * 1000000000LL + (rt.tv_nsec - mono.tv_nsec));
+	r->data[BSTAP_DATA_STP_PID / 8] = (uint64_t)getpid();
 	run_once_probes(r, BSTAP_PROBE_BEGIN);
 	if (!r->stop && !r->error) {
 		r->data[BSTAP_DATA_STATE / 8] = BSTAP_STATE_RUNNING;

@@ -259,6 +259,61 @@ static void bind_target(Ctx *c, Node *n)
 		n->aux = acc;
 }
 
+/* The array of a[k...], [k...] in a, foreach: a global with a fixed
+ * number of keys. */
+static void bind_array(Ctx *c, Node *var, int nkeys, const SrcLoc *use)
+{
+	if (!var || var->kind != AST_VAR) {
+		diag_at(DIAG_ERROR, "semantic error", var ? &var->loc : use, "only a global array can be indexed");
+		return;
+	}
+	Symbol *sym = find_var(c, var->name);
+	if (!sym || sym->kind != SYM_GLOBAL) {
+		diag_at(DIAG_ERROR, "semantic error", &var->loc,
+		        "'%s' is used as an array but is not a global (declare it: global %s)", var->name,
+		        var->name);
+		return;
+	}
+	var->sym = sym;
+	sym->is_array = true;
+	if (nkeys > 9) {
+		diag_at(DIAG_ERROR, "semantic error", use, "arrays have at most 9 keys, this one has %d", nkeys);
+		return;
+	}
+	if (nkeys < 0)
+		return; /* foreach over the whole array: any number of keys */
+	if (sym->nkeys < 0) {
+		sym->nkeys = nkeys;
+		sym->keys_loc = *use;
+	} else if (sym->nkeys != nkeys) {
+		diag_at(DIAG_ERROR, "semantic error", use, "array '%s' used with %d key%s here", sym->name,
+		        nkeys, nkeys == 1 ? "" : "s");
+		diag_note(&sym->keys_loc, "and with %d key%s here", sym->nkeys, sym->nkeys == 1 ? "" : "s");
+	}
+}
+
+static void bind_foreach(Ctx *c, Node *n)
+{
+	Node *arr = n->lhs;
+	if (arr && arr->kind == AST_INDEX) {
+		diag_at(DIAG_ERROR, "semantic error", &arr->loc, "foreach over an array slice is not supported yet");
+		return;
+	}
+	bind_array(c, arr, n->args.n, &n->loc);
+	for (int i = 0; i < n->args.n; i++) {
+		Node *k = n->args.v[i];
+		if (k->kind != AST_VAR) {
+			diag_at(DIAG_ERROR, "semantic error", &k->loc, "foreach keys must be variables");
+			continue;
+		}
+		k->sym = bind_local(c, k->name, k->loc);
+	}
+	if (n->value)
+		n->value->sym = bind_local(c, n->value->name, n->value->loc);
+	bind_node(c, n->limit);
+	bind_node(c, n->then);
+}
+
 static void bind_node(Ctx *c, Node *n)
 {
 	if (!n)
@@ -279,9 +334,15 @@ static void bind_node(Ctx *c, Node *n)
 	case AST_CAST: case AST_ATVAR: case AST_DEFINED: case AST_ENTRY: case AST_PROBEWRITE:
 		diag_at(DIAG_ERROR, "semantic error", &n->loc, "this operator is not supported yet");
 		return;
-	case AST_INDEX: case AST_IN: case AST_STAT: case AST_FOREACH:
-		diag_at(DIAG_ERROR, "semantic error", &n->loc,
-		        "arrays and statistics are not supported yet");
+	case AST_INDEX: case AST_IN:
+		bind_array(c, n->lhs, n->args.n, &n->loc);
+		bind_list(c, &n->args);
+		return;
+	case AST_FOREACH:
+		bind_foreach(c, n);
+		return;
+	case AST_STAT:
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "statistics are not supported yet");
 		return;
 	case AST_CALL:
 		bind_call(c, n);

@@ -78,6 +78,7 @@ struct Symbol {
 	bool is_array;
 	int nkeys;                /* arrays: number of keys (-1 unknown) */
 	TypeKind keytypes[9];
+	SrcLoc keys_loc;          /* arrays: where the number of keys was decided */
 	Global *decl;             /* globals */
 	bool read, written;
 	int index;                /* codegen's slot */

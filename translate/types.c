@@ -61,6 +61,9 @@ static void expect(TCtx *c, Node *n, TypeKind want)
 		if (n->kind == AST_VAR && n->sym) {
 			set_sym(c, n->sym, want, &n->loc, &n->loc);
 			n->type = want;
+		} else if (n->kind == AST_INDEX && n->lhs->sym) {
+			set_sym(c, n->lhs->sym, want, &n->loc, &n->loc);
+			n->type = want;
 		} else if (n->kind == AST_CALL && n->func && n->func->ret == TY_UNKNOWN) {
 			n->func->ret = want;
 			n->func->ret_loc = n->loc;
@@ -92,6 +95,43 @@ static const char *escaped(Arena *a, const char *s)
 	}
 	*w = 0;
 	return out;
+}
+
+/* Key i of array sym has type t (from an index, `in` or foreach). */
+static void key_type(TCtx *c, Symbol *sym, int i, TypeKind t, const SrcLoc *loc)
+{
+	if (t == TY_UNKNOWN || i >= 9)
+		return;
+	if (t != TY_LONG && t != TY_STRING) {
+		if (c->report)
+			diag_at(DIAG_ERROR, "semantic error", loc, "array keys must be numbers or strings");
+		return;
+	}
+	if (sym->keytypes[i] == TY_UNKNOWN) {
+		sym->keytypes[i] = t;
+		c->changed = true;
+	} else if (sym->keytypes[i] != t && c->report) {
+		diag_at(DIAG_ERROR, "semantic error", loc, "type mismatch: key %d of array '%s' is %s, expected %s",
+		        i + 1, sym->name, type_name(t), type_name(sym->keytypes[i]));
+	}
+}
+
+/* The keys of a[k...] or [k...] in a: each takes or gives its type. */
+static void keys(TCtx *c, Node *n)
+{
+	Symbol *sym = n->lhs ? n->lhs->sym : NULL;
+	for (int i = 0; i < n->args.n; i++) {
+		Node *k = n->args.v[i];
+		if (!sym) {
+			expr(c, k);
+			continue;
+		}
+		TypeKind t = expr(c, k);
+		if (t == TY_UNKNOWN && i < 9)
+			expect(c, k, sym->keytypes[i]);
+		else
+			key_type(c, sym, i, t, &k->loc);
+	}
 }
 
 /* printf-style calls: a literal format checked against the arguments. */
@@ -189,7 +229,15 @@ static TypeKind expr_kind(TCtx *c, Node *n)
 	case AST_STR:
 		return TY_STRING;
 	case AST_VAR:
+		if (n->sym && n->sym->is_array && c->report)
+			diag_at(DIAG_ERROR, "semantic error", &n->loc, "array '%s' used without an index", n->name);
 		return n->sym ? n->sym->type : TY_UNKNOWN;
+	case AST_INDEX:
+		keys(c, n);
+		return n->lhs && n->lhs->sym ? n->lhs->sym->type : TY_UNKNOWN;
+	case AST_IN:
+		keys(c, n);
+		return TY_LONG;
 	case AST_TARGET: {
 		const Access *acc = n->aux;
 		if (!acc)
@@ -233,7 +281,7 @@ static TypeKind expr_kind(TCtx *c, Node *n)
 		return l;
 	}
 	case AST_ASSIGN: {
-		if (n->lhs->kind != AST_VAR && n->lhs->kind != AST_TARGET) {
+		if (n->lhs->kind != AST_VAR && n->lhs->kind != AST_TARGET && n->lhs->kind != AST_INDEX) {
 			if (c->report)
 				diag_at(DIAG_ERROR, "semantic error", &n->lhs->loc, "cannot assign to this expression");
 			return TY_UNKNOWN;
@@ -274,7 +322,7 @@ static TypeKind expr_kind(TCtx *c, Node *n)
 		return want;
 	}
 	case AST_INCDEC:
-		if (n->lhs->kind != AST_VAR && c->report)
+		if (n->lhs->kind != AST_VAR && n->lhs->kind != AST_INDEX && c->report)
 			diag_at(DIAG_ERROR, "semantic error", &n->lhs->loc, "cannot increment this expression");
 		expect(c, n->lhs, TY_LONG);
 		return TY_LONG;
@@ -284,7 +332,7 @@ static TypeKind expr_kind(TCtx *c, Node *n)
 		if (c->report)
 			diag_at(DIAG_ERROR, "semantic error", &n->loc, "regular expressions are not supported yet");
 		return TY_LONG;
-	case AST_STAR: case AST_CAST: case AST_ATVAR: case AST_INDEX: case AST_IN: case AST_STAT:
+	case AST_STAR: case AST_CAST: case AST_ATVAR: case AST_STAT:
 	case AST_DEFINED: case AST_ENTRY: case AST_PROBEWRITE: case AST_CONST: case AST_PERF:
 	case AST_EMBEDDED_EXPR:
 		return TY_UNKNOWN; /* reported by resolve.c */
@@ -365,9 +413,34 @@ static void stmt(TCtx *c, Node *n)
 		stmt(c, n->els);
 		return;
 	case AST_DELETE:
+		if (n->lhs->kind == AST_VAR && n->lhs->sym && n->lhs->sym->is_array)
+			return; /* the whole array */
 		expr(c, n->lhs);
 		return;
-	case AST_FOREACH:
+	case AST_FOREACH: {
+		Symbol *arr = n->lhs && n->lhs->kind == AST_VAR ? n->lhs->sym : NULL;
+		if (arr) {
+			for (int i = 0; i < n->args.n && i < 9; i++) {
+				Node *k = n->args.v[i];
+				if (!k->sym)
+					continue;
+				if (arr->keytypes[i] != TY_UNKNOWN)
+					set_sym(c, k->sym, arr->keytypes[i], &k->loc, &k->loc);
+				else
+					key_type(c, arr, i, k->sym->type, &k->loc);
+			}
+			if (n->value && n->value->sym) {
+				if (arr->type != TY_UNKNOWN)
+					set_sym(c, n->value->sym, arr->type, &n->value->loc, &n->value->loc);
+				else
+					set_sym(c, arr, n->value->sym->type, &n->value->loc, &n->value->loc);
+			}
+		}
+		if (n->limit)
+			expect(c, n->limit, TY_LONG);
+		stmt(c, n->then);
+		return;
+	}
 	case AST_NEXT: case AST_BREAK: case AST_CONTINUE: case AST_NULL: case AST_EMBEDDED_STMT:
 		return;
 	case AST_NUM: case AST_STR: case AST_VAR: case AST_TARGET: case AST_CAST: case AST_ATVAR:
@@ -418,8 +491,13 @@ int types_infer(Session *s)
 	}
 	c.report = true;
 	walk_all(&c);
-	for (Symbol *g = s->globals; g; g = g->next)
+	for (Symbol *g = s->globals; g; g = g->next) {
 		report_unknown(g, "global");
+		for (int i = 0; g->is_array && i < g->nkeys; i++)
+			if (g->keytypes[i] == TY_UNKNOWN)
+				diag_at(DIAG_ERROR, "semantic error", &g->loc, "unresolved type of key %d of array '%s'",
+				        i + 1, g->name);
+	}
 	for (int i = 0; i < s->nprobes; i++)
 		for (Symbol *l = s->probes[i]->locals; l; l = l->next)
 			report_unknown(l, "local");

@@ -85,17 +85,24 @@ struct bstap_farg {
 
 /* A global variable: where it lives, for the end-of-run report. */
 enum bstap_global_kind {
-	BSTAP_GLOBAL_LONG = 1,
-	BSTAP_GLOBAL_STRING,
+	BSTAP_GLOBAL_LONG = 1,   /* in the data map at off */
+	BSTAP_GLOBAL_STRING,     /* in the data map at off, size bytes */
+	BSTAP_GLOBAL_ARRAY,      /* a hash map named `map` */
 };
 
 struct bstap_global {
 	bstap_str name;
 	uint32_t kind;           /* enum bstap_global_kind */
-	uint32_t off;            /* offset in the BSTAP_MAP_GLOBALS value */
-	uint32_t size;
+	uint32_t off;            /* scalars: offset in the data map value */
+	uint32_t size;           /* scalars: bytes; arrays: value bytes */
 	uint32_t flags;          /* BSTAP_GF_* */
-	uint32_t reserved;
+	bstap_str map;           /* arrays: the map's name */
+	uint16_t nkeys;          /* arrays: number of keys */
+	uint16_t key_strings;    /* arrays: bit i set when key i is a string */
+	uint32_t value_kind;     /* arrays: BSTAP_GLOBAL_LONG or _STRING */
+	uint32_t key_size;       /* arrays: bytes of a key: 8 per long, MAXSTRINGLEN
+	                          * (rounded to 8) per string, in order */
+	uint32_t max_entries;    /* arrays */
 };
 
 #define BSTAP_GF_PRINT_AT_END 1u  /* written but never read: print at exit */
@@ -119,7 +126,9 @@ struct bstap_errsite {
 #define BSTAP_DATA_LOST 0        /* u64: records lost (ring buffer full) */
 #define BSTAP_DATA_TARGET 8      /* u64: target() (-c / -x) */
 #define BSTAP_DATA_STATE 16      /* u64: enum bstap_state */
-#define BSTAP_DATA_GLOBALS 24
+#define BSTAP_DATA_REALTIME 24   /* s64: CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
+#define BSTAP_DATA_STP_PID 32    /* u64: pid of the runtime (stp_pid()) */
+#define BSTAP_DATA_GLOBALS 40
 
 enum bstap_state {
 	BSTAP_STATE_STARTING = 0, /* loaded and attached; begin probes running */
@@ -133,6 +142,7 @@ enum bstap_rec_kind {
 	BSTAP_REC_PRINTF = 1,    /* id = format index; payload = arguments */
 	BSTAP_REC_EXIT,          /* exit() was called */
 	BSTAP_REC_ERROR,         /* id = error site index; run-time error */
+	BSTAP_REC_FULL,          /* id = global index: an update found its array full */
 };
 
 struct bstap_rec_hdr {

@@ -1,0 +1,193 @@
+/* arrays.c - associative arrays: one BPF hash map per array global.
+ *
+ * A key is the tuple of its parts packed in order (8 bytes per long,
+ * MAXSTRINGLEN rounded to 8 per string, zero-padded so equal strings hash
+ * equally), built in per-CPU scratch.  Reading a missing element gives 0 or
+ * "" as in stap.  `a[k]++` and `a[k] += v` as statements add atomically in
+ * place, inserting with BPF_NOEXIST first so that two CPUs never lose a
+ * count.  An update that finds the map full sends a record; the runtime
+ * warns once per array. */
+#include "codegen/lower.h"
+
+#define EEXIST_ 17
+
+static int map_of(Node *arr)
+{
+	return arr->sym->index;
+}
+
+/* The global's number in the object's globals table (records name it). */
+static int global_number(Lower *L, Symbol *sym)
+{
+	int i = 0;
+	for (Symbol *g = L->s->globals; g; g = g->next, i++)
+		if (g == sym)
+			return i;
+	return -1;
+}
+
+/* Pack the keys of n (AST_INDEX or AST_IN) into a fresh scratch buffer. */
+static int build_key(Lower *L, Symbol *sym, NodeList *keys)
+{
+	IrFunc *f = L->f;
+	int size = 0;
+	for (int i = 0; i < sym->nkeys; i++)
+		size += sym->keytypes[i] == TY_STRING ? L->cap : 8;
+	/* evaluate first: the parts may need scratch space of their own */
+	int *vals = arena_alloc(L->a, sizeof(int) * (size_t)(keys->n + 1));
+	for (int i = 0; i < keys->n; i++)
+		vals[i] = keys->v[i]->kind == AST_STR ? -1 : lower_expr(L, keys->v[i]);
+	int key = scratch_ptr(L, scratch_alloc(L, size));
+	int off = 0;
+	for (int i = 0; i < keys->n && i < sym->nkeys; i++) {
+		Node *k = keys->v[i];
+		if (sym->keytypes[i] == TY_STRING) {
+			for (int z = 0; z < L->cap; z += 8)
+				ir_emit_st(f, BPF_DW, key, (int16_t)(off + z), 0);
+			if (k->kind == AST_STR)
+				store_literal(L, key, off, k->str, k->slen, L->cap);
+			else
+				copy_string(L, key, off, vals[i], L->cap);
+			off += L->cap;
+		} else {
+			ir_emit_stx(f, BPF_DW, key, (int16_t)off, vals[i]);
+			off += 8;
+		}
+	}
+	return key;
+}
+
+/* r0 = lookup(map, key): a register with the value pointer or 0. */
+static int lookup(Lower *L, int map, int key)
+{
+	IrFunc *f = L->f;
+	ir_emit_ldmap(f, 1, map);
+	ir_emit_mov(f, 2, key);
+	ir_emit_call(f, BPF_FUNC_map_lookup_elem, 2);
+	int p = ir_vreg(f);
+	ir_emit_mov(f, p, 0);
+	return p;
+}
+
+/* Send a "full" record when an update returned an error other than
+ * EEXIST (which the caller handles). */
+static void check_update(Lower *L, Symbol *sym, int rc)
+{
+	IrFunc *f = L->f;
+	int ok = ir_label(f);
+	ir_emit_jmpi(f, BPF_JEQ, rc, 0, ok);
+	lower_record(L, BSTAP_REC_FULL, global_number(L, sym));
+	ir_emit_label(f, ok);
+}
+
+/* update(map, key, value, flags): the helper's return code. */
+static int update(Lower *L, int map, int key, int val, int flags)
+{
+	IrFunc *f = L->f;
+	ir_emit_ldmap(f, 1, map);
+	ir_emit_mov(f, 2, key);
+	ir_emit_mov(f, 3, val);
+	ir_emit_movi(f, 4, flags);
+	ir_emit_call(f, BPF_FUNC_map_update_elem, 4);
+	int rc = ir_vreg(f);
+	ir_emit_mov(f, rc, 0);
+	return rc;
+}
+
+/* A stack slot holding long v, for update's value argument. */
+static int long_slot(Lower *L, int v)
+{
+	if (!L->valslot)
+		L->valslot = ir_stack_alloc(L->f, 8);
+	ir_emit_stx(L->f, BPF_DW, IR_FP, (int16_t)L->valslot, v);
+	int p = ir_vreg(L->f);
+	ir_emit_mov(L->f, p, IR_FP);
+	ir_emit_alui(L->f, BPF_ADD, p, L->valslot);
+	return p;
+}
+
+int lower_index_read(Lower *L, Node *n)
+{
+	IrFunc *f = L->f;
+	Symbol *sym = n->lhs->sym;
+	int key = build_key(L, sym, &n->args);
+	int p = lookup(L, map_of(n->lhs), key);
+	int missing = ir_label(f), done = ir_label(f);
+	if (sym->type == TY_STRING) {
+		int empty = scratch_ptr(L, scratch_alloc(L, 8));
+		int r = ir_vreg(f);
+		ir_emit_st(f, BPF_B, empty, 0, 0);
+		ir_emit_mov(f, r, empty);
+		ir_emit_jmpi(f, BPF_JEQ, p, 0, done);
+		ir_emit_mov(f, r, p);
+		ir_emit_label(f, done);
+		return r;
+	}
+	int v = ir_vreg(f);
+	ir_emit_movi(f, v, 0);
+	ir_emit_jmpi(f, BPF_JEQ, p, 0, missing);
+	ir_emit_ldx(f, BPF_DW, v, p, 0);
+	ir_emit_label(f, missing);
+	return v;
+}
+
+int lower_in(Lower *L, Node *n)
+{
+	IrFunc *f = L->f;
+	int key = build_key(L, n->lhs->sym, &n->args);
+	int p = lookup(L, map_of(n->lhs), key);
+	int v = ir_vreg(f), done = ir_label(f);
+	ir_emit_movi(f, v, 0);
+	ir_emit_jmpi(f, BPF_JEQ, p, 0, done);
+	ir_emit_movi(f, v, 1);
+	ir_emit_label(f, done);
+	return v;
+}
+
+void lower_index_store_long(Lower *L, Node *n, int v)
+{
+	Symbol *sym = n->lhs->sym;
+	int key = build_key(L, sym, &n->args);
+	int rc = update(L, map_of(n->lhs), key, long_slot(L, v), BPF_ANY);
+	check_update(L, sym, rc);
+}
+
+void lower_index_store_string(Lower *L, Node *n, int buf)
+{
+	Symbol *sym = n->lhs->sym;
+	int key = build_key(L, sym, &n->args);
+	int rc = update(L, map_of(n->lhs), key, buf, BPF_ANY);
+	check_update(L, sym, rc);
+}
+
+void lower_index_add(Lower *L, Node *n, int delta)
+{
+	IrFunc *f = L->f;
+	Symbol *sym = n->lhs->sym;
+	int map = map_of(n->lhs);
+	int key = build_key(L, sym, &n->args);
+	int done = ir_label(f), retry = ir_label(f), add = ir_label(f);
+	int p = lookup(L, map, key);
+	ir_emit_jmpi(f, BPF_JNE, p, 0, add);
+	/* not there: insert delta, unless another CPU just did */
+	int rc = update(L, map, key, long_slot(L, delta), BPF_NOEXIST);
+	ir_emit_jmpi(f, BPF_JEQ, rc, 0, done);
+	ir_emit_jmpi(f, BPF_JEQ, rc, -EEXIST_, retry);
+	lower_record(L, BSTAP_REC_FULL, global_number(L, sym));
+	ir_emit_ja(f, done);
+	ir_emit_label(f, retry);
+	int q = lookup(L, map, key);
+	ir_emit_mov(f, p, q);
+	ir_emit_jmpi(f, BPF_JEQ, p, 0, done);
+	ir_emit_label(f, add);
+	ir_emit_atomic_add(f, p, 0, delta);
+	ir_emit_label(f, done);
+}
+
+void lower_index_delete(Lower *L, Node *n)
+{
+	int key = build_key(L, n->lhs->sym, &n->args);
+	ir_emit_ldmap(L->f, 1, map_of(n->lhs));
+	ir_emit_mov(L->f, 2, key);
+	ir_emit_call(L->f, BPF_FUNC_map_delete_elem, 2);
+}
