@@ -191,3 +191,68 @@ void lower_index_delete(Lower *L, Node *n)
 	ir_emit_mov(L->f, 2, key);
 	ir_emit_call(L->f, BPF_FUNC_map_delete_elem, 2);
 }
+
+void lower_delete_all(Lower *L, Node *arr)
+{
+	ir_emit_ldmap(L->f, 1, map_of(arr));
+	ir_emit_call(L->f, BSTAP_UH_DELETE_ALL, 1);
+}
+
+void lower_foreach(Lower *L, Node *n, void (*body)(Lower *, Node *, int brk, int cont))
+{
+	IrFunc *f = L->f;
+	Node *arr = n->lhs;
+	Symbol *sym = arr->sym;
+	const ElfMap *m = &L->o->maps[map_of(arr)];
+	int limit = ir_vreg(f);
+	if (n->limit)
+		ir_emit_mov(f, limit, lower_expr(L, n->limit));
+	else
+		ir_emit_movi(f, limit, -1);
+	ir_emit_ldmap(f, 1, map_of(arr));
+	ir_emit_movi(f, 2, n->sort_col);
+	ir_emit_movi(f, 3, n->sort_dir < 0 ? -1 : 1);
+	ir_emit_mov(f, 4, limit);
+	ir_emit_call(f, BSTAP_UH_FOREACH_START, 4);
+	int h = ir_vreg(f);
+	ir_emit_mov(f, h, 0);
+	int keybuf = scratch_ptr(L, scratch_alloc(L, (int)m->key_size));
+	int valbuf = scratch_ptr(L, scratch_alloc(L, (int)m->value_size));
+	int top = ir_label(f), next = ir_label(f), out = ir_label(f);
+	ir_emit_label(f, top);
+	ir_emit_mov(f, 1, h);
+	ir_emit_mov(f, 2, keybuf);
+	ir_emit_mov(f, 3, valbuf);
+	ir_emit_call(f, BSTAP_UH_FOREACH_NEXT, 3);
+	ir_emit_jmpi(f, BPF_JEQ, 0, 0, out);
+	/* the element into the key and value variables */
+	int off = 0;
+	for (int i = 0; i < n->args.n && i < sym->nkeys; i++) {
+		Node *k = n->args.v[i];
+		int p = ir_vreg(f);
+		ir_emit_mov(f, p, keybuf);
+		ir_emit_alui(f, BPF_ADD, p, off);
+		if (sym->keytypes[i] == TY_STRING) {
+			lower_store_string(L, k, p);
+			off += L->cap;
+		} else {
+			int v = ir_vreg(f);
+			ir_emit_ldx(f, BPF_DW, v, p, 0);
+			lower_store_long(L, k, v);
+			off += 8;
+		}
+	}
+	if (n->value) {
+		if (sym->type == TY_STRING) {
+			lower_store_string(L, n->value, valbuf);
+		} else {
+			int v = ir_vreg(f);
+			ir_emit_ldx(f, BPF_DW, v, valbuf, 0);
+			lower_store_long(L, n->value, v);
+		}
+	}
+	body(L, n->then, out, next);
+	ir_emit_label(f, next);
+	ir_emit_ja(f, top);
+	ir_emit_label(f, out);
+}

@@ -75,6 +75,36 @@ static void layout_arrays(Session *s, CgObject *o)
 	}
 }
 
+bool cg_is_user_probe(const ProbeInst *inst)
+{
+	uint32_t k = inst->prov->abi_kind;
+	return k == BSTAP_PROBE_BEGIN || k == BSTAP_PROBE_END || k == BSTAP_PROBE_ERROR;
+}
+
+/* A user-space probe's bytecode goes into the metadata, its map references
+ * in the kernel's index forms (the executor resolves them, not libbpf). */
+static uint32_t add_uprog(CgObject *o, const ElfProg *p)
+{
+	for (int i = 0; i < p->nrelocs; i++) {
+		struct bpf_insn *in = &p->insns[p->relocs[i].insn];
+		int m = p->relocs[i].map;
+		if (o->maps[m].kind == ELF_MAP_DATA) {
+			in[0].src_reg = BPF_PSEUDO_MAP_IDX_VALUE;
+			in[1].imm = in[0].imm;
+		} else {
+			in[0].src_reg = BPF_PSEUDO_MAP_IDX;
+		}
+		in[0].imm = m;
+	}
+	uint32_t first = (uint32_t)o->nuinsns;
+	o->uinsns = arena_grow(o->a, o->uinsns, &o->capuinsns, o->nuinsns + p->ninsns, sizeof *o->uinsns);
+	memcpy(o->uinsns + o->nuinsns, p->insns, sizeof *p->insns * (size_t)p->ninsns);
+	o->nuinsns += p->ninsns;
+	o->uprogs = arena_grow(o->a, o->uprogs, &o->capuprogs, o->nuprogs + 1, sizeof *o->uprogs);
+	o->uprogs[o->nuprogs] = (struct bstap_uprog){ first, (uint32_t)p->ninsns };
+	return (uint32_t)o->nuprogs++;
+}
+
 int cg_compile(Session *s, CgObject *o)
 {
 	memset(o, 0, sizeof *o);
@@ -112,9 +142,15 @@ int cg_compile(Session *s, CgObject *o)
 			continue;
 		p->name = name;
 		p->section = prov->section(inst, o->a);
-		int k = o->nprogs++;
+		int k = o->nprobes++;
 		o->probes[k] = (struct bstap_probe){ .kind = prov->abi_kind, .arg = inst->order,
 		                                     .flags = inst->pp->optional ? BSTAP_PF_OPTIONAL : 0 };
+		if (cg_is_user_probe(inst)) {
+			o->probes[k].uprog = add_uprog(o, p);
+			name = "";
+		} else {
+			o->nprogs++;
+		}
 		o->probe_strs[3 * k] = name;
 		o->probe_strs[3 * k + 1] = arena_strdup(o->a, prov->attach_target(inst));
 		o->probe_strs[3 * k + 2] = inst->pp_text;

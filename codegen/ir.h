@@ -162,11 +162,19 @@ typedef struct CgObject {
 	int nsrcpos, capsrcpos;
 	uint32_t data_size;        /* bytes of the global data map's value */
 	uint32_t scratch_size;     /* largest per-CPU scratch any probe needs */
-	ElfProg *progs;
+	ElfProg *progs;            /* kernel programs (ELF sections) */
 	int nprogs;
-	struct bstap_probe *probes; /* parallel to progs */
-	const char **probe_strs;   /* prog, target, pp for each, as C strings */
+	struct bstap_probe *probes; /* the probe table: kernel and user space */
+	int nprobes;
+	const char **probe_strs;   /* prog, target, pp for each probe, as C strings */
+	struct bpf_insn *uinsns;   /* bytecode of user-space probes */
+	int nuinsns, capuinsns;
+	struct bstap_uprog *uprogs;
+	int nuprogs, capuprogs;
 } CgObject;
+
+/* Does this probe run in the runtime's user-space executor? */
+bool cg_is_user_probe(const ProbeInst *inst);
 
 
 /* Add a map to the object; its index. */
@@ -195,6 +203,13 @@ typedef struct AsmEnv {
 	 * memory (a map value: readable and writable), for temporary buffers. */
 	int (*scratch)(void *ctx, int size);
 	void *ctx;
+	/* Emit code that raises run-time error `msg` at the call being
+	 * expanded (as emit_error: the handler stops, error probes run).
+	 * NULL: asm_lower refuses code that raises errors. */
+	void (*error)(void *ctx, const char *msg);
+	const SrcLoc *call_loc;    /* the call being expanded, or NULL */
+	bool guru;                 /* -g: bodies marked guru may expand */
+	Session *session;          /* for the kernel's BTF (btf.c); NULL: asm.c loads it */
 } AsmEnv;
 
 int asm_lower(AsmEnv *env, const char *code);

@@ -275,6 +275,13 @@ static int asm_scratch(void *ctx, int size)
 	return scratch_ptr(L, scratch_alloc(L, size));
 }
 
+/* A run-time error raised by embedded code, at the call being expanded. */
+static void asm_error(void *ctx, const char *msg)
+{
+	Lower *L = ctx;
+	emit_error(L, arena_strdup(L->a, msg), "", L->asm_call);
+}
+
 static int inline_call(Lower *L, Node *n)
 {
 	FuncDecl *d = n->func;
@@ -300,8 +307,11 @@ static int inline_call(Lower *L, Node *n)
 		const char **names = arena_alloc(L->a, sizeof(char *) * (size_t)(d->nparams + 1));
 		for (int i = 0; i < d->nparams; i++)
 			names[i] = d->params[i]->name;
-		AsmEnv env = { f, names, argv, d->nparams, result, &d->fn->loc, L->o->map_data, L->cap,
-		               asm_scratch, L };
+		AsmEnv env = { .f = f, .names = names, .vregs = argv, .n = d->nparams, .result = result,
+		               .loc = &d->fn->loc, .data_map = L->o->map_data, .maxstringlen = L->cap,
+		               .scratch = asm_scratch, .ctx = L, .error = asm_error, .call_loc = &n->loc,
+		               .guru = L->s->guru };
+		L->asm_call = &n->loc;
 		if (asm_lower(&env, d->fn->code) < 0)
 			L->failed = true;
 		return result;
@@ -511,8 +521,17 @@ static int var_value(Lower *L, Node *n)
 	return st->vreg;
 }
 
+void lower_store_string(Lower *L, Node *var, int src)
+{
+	if (var->kind == AST_INDEX) {
+		lower_index_store_string(L, var, src);
+		return;
+	}
+	copy_string(L, var_value(L, var), 0, src, L->cap);
+}
+
 /* Store long v into variable node n (AST_VAR or an array element). */
-static void var_store_long(Lower *L, Node *n, int v)
+void lower_store_long(Lower *L, Node *n, int v)
 {
 	if (n->kind == AST_INDEX) {
 		lower_index_store_long(L, n, v);
@@ -562,7 +581,7 @@ static int assign(Lower *L, Node *n)
 		int v = lower_expr(L, n->rhs);
 		int t = ir_vreg(f);
 		ir_emit_mov(f, t, v);
-		var_store_long(L, lhs, t);
+		lower_store_long(L, lhs, t);
 		return t;
 	}
 	int cur = var_value(L, lhs);
@@ -570,7 +589,7 @@ static int assign(Lower *L, Node *n)
 	ir_emit_mov(f, t, cur);
 	int r = lower_expr(L, n->rhs);
 	arith(L, alu_op(n->op), t, r, n);
-	var_store_long(L, lhs, t);
+	lower_store_long(L, lhs, t);
 	return t;
 }
 
@@ -582,7 +601,7 @@ static int incdec(Lower *L, Node *n)
 	ir_emit_mov(f, old, cur);
 	ir_emit_mov(f, t, cur);
 	ir_emit_alui(f, BPF_ADD, t, n->op == OP_INC ? 1 : -1);
-	var_store_long(L, n->lhs, t);
+	lower_store_long(L, n->lhs, t);
 	return n->postfix ? old : t;
 }
 
@@ -711,6 +730,16 @@ static void count_action(Lower *L, const SrcLoc *loc)
 	ir_emit_label(f, ok);
 }
 
+/* The body of a loop, with break and continue going to brk and cont. */
+static void loop_body(Lower *L, Node *body, int brk, int cont)
+{
+	L->brk[L->nloops] = brk;
+	L->cont[L->nloops] = cont;
+	L->nloops++;
+	stmt(L, body);
+	L->nloops--;
+}
+
 static void loop(Lower *L, Node *n, Node *cond, Node *step, Node *body)
 {
 	IrFunc *f = L->f;
@@ -800,14 +829,18 @@ static void stmt(Lower *L, Node *n)
 		if (n->lhs->kind == AST_INDEX) {
 			lower_index_delete(L, n->lhs);
 		} else if (n->lhs->kind == AST_VAR && n->lhs->sym->is_array) {
-			lower_fail(L, &n->loc, "deleting a whole array is not supported in probes yet");
+			if (L->user)
+				lower_delete_all(L, n->lhs);
+			else
+				lower_fail(L, &n->loc, "deleting a whole array is only supported in begin, end and "
+				                       "error probes so far");
 		} else if (n->lhs->kind == AST_VAR) {
 			if (n->lhs->type == TY_STRING) {
 				ir_emit_st(f, BPF_B, var_value(L, n->lhs), 0, 0);
 			} else {
 				int z = ir_vreg(f);
 				ir_emit_movi(f, z, 0);
-				var_store_long(L, n->lhs, z);
+				lower_store_long(L, n->lhs, z);
 			}
 		} else {
 			lower_fail(L, &n->loc, "this delete is not supported yet");
@@ -815,7 +848,18 @@ static void stmt(Lower *L, Node *n)
 		break;
 	case AST_NULL:
 		break;
-	case AST_TRY: case AST_FOREACH: case AST_EMBEDDED_STMT:
+	case AST_FOREACH:
+		if (!L->user) {
+			lower_fail(L, &n->loc, "foreach is only supported in begin, end and error probes so far");
+			break;
+		}
+		if (L->nloops == MAX_LOOPS) {
+			lower_fail(L, &n->loc, "loops nested too deeply");
+			break;
+		}
+		lower_foreach(L, n, loop_body);
+		break;
+	case AST_TRY: case AST_EMBEDDED_STMT:
 		lower_fail(L, &n->loc, "this statement is not supported in probes yet");
 		break;
 	case AST_NUM: case AST_STR: case AST_VAR: case AST_TARGET: case AST_CAST: case AST_ATVAR:
@@ -839,6 +883,7 @@ IrFunc *lower_probe(CgObject *o, ProbeInst *inst, const char *name)
 	L.a = o->a;
 	L.inst = inst;
 	L.cap = (int)((o->s->maxstringlen + 7) & ~7);
+	L.user = cg_is_user_probe(inst);
 	IrFunc *f = L.f = ir_func_new(o->a, name);
 	L.ctx = ir_vreg(f);
 	L.scratch = ir_vreg(f);

@@ -42,6 +42,8 @@ typedef struct Lower {
 	int nframes;
 	int cap;                 /* MAXSTRINGLEN, rounded up to 8 */
 	int valslot;             /* an 8-byte stack slot for map updates, 0 until used */
+	const SrcLoc *asm_call;  /* the call whose embedded code is being expanded */
+	bool user;               /* runs in the user-space executor (begin/end/error) */
 	bool failed;
 } Lower;
 
@@ -80,9 +82,25 @@ void lower_index_store_string(Lower *L, Node *n, int buf);
 /* a[k] += delta, atomically, inserting it when missing */
 void lower_index_add(Lower *L, Node *n, int delta);
 void lower_index_delete(Lower *L, Node *n);
+/* delete arr: every element (user-space probes) */
+void lower_delete_all(Lower *L, Node *arr);
+/* foreach over an array (user-space probes): a sorted snapshot, walked;
+ * body() lowers the loop body between the given break/continue labels. */
+void lower_foreach(Lower *L, Node *n, void (*body)(Lower *, Node *, int brk, int cont));
+/* Store a long / copy a string into a variable (AST_VAR or array element). */
+void lower_store_long(Lower *L, Node *var, int v);
+void lower_store_string(Lower *L, Node *var, int src);
 
 /* target.c */
 /* The value of a target variable node (AST_TARGET with its Access). */
 int target_value(Lower *L, Node *n);
+
+/* target_dwarf.c */
+/* The value of an ACC_DWARF target (user space: process probes). */
+int target_dwarf_value(Lower *L, Node *n);
+
+/* target_kernel.c */
+/* The value of an ACC_KMEM_CHAIN target (kernel memory through BTF). */
+int target_kernel_value(Lower *L, Node *n);
 
 #endif

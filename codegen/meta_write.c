@@ -41,8 +41,8 @@ void *meta_build(CgObject *o, size_t *len)
 	for (int i = 0; i < o->nformats; i++)
 		nfargs += o->formats[i].nargs;
 
-	struct bstap_probe *probes = arena_alloc(o->a, sizeof *probes * (size_t)(o->nprogs + 1));
-	for (int i = 0; i < o->nprogs; i++) {
+	struct bstap_probe *probes = arena_alloc(o->a, sizeof *probes * (size_t)(o->nprobes + 1));
+	for (int i = 0; i < o->nprobes; i++) {
 		probes[i] = o->probes[i];
 		probes[i].prog = str_add(&st, o->probe_strs[3 * i]);
 		probes[i].target = str_add(&st, o->probe_strs[3 * i + 1]);
@@ -121,7 +121,16 @@ void *meta_build(CgObject *o, size_t *len)
 	uint32_t off = sizeof h;
 #define PLACE(field_n, field_off, count, type) \
 	h.field_n = (uint32_t)(count); h.field_off = off; off += (uint32_t)(sizeof(type) * (size_t)(count));
-	PLACE(nprobes, probes_off, o->nprogs, struct bstap_probe);
+	struct bstap_map *maps = arena_alloc(o->a, sizeof *maps * (size_t)(o->nmaps + 1));
+	for (int i = 0; i < o->nmaps; i++)
+		maps[i] = (struct bstap_map){ .name = str_add(&st, o->maps[i].name), .type = o->maps[i].type,
+		                              .key_size = o->maps[i].key_size, .value_size = o->maps[i].value_size,
+		                              .max_entries = o->maps[i].max_entries };
+	h.scratch_size = o->scratch_size;
+	PLACE(nprobes, probes_off, o->nprobes, struct bstap_probe);
+	PLACE(nmaps, maps_off, o->nmaps, struct bstap_map);
+	PLACE(nuprogs, uprogs_off, o->nuprogs, struct bstap_uprog);
+	PLACE(ninsns, insns_off, o->nuinsns, struct bpf_insn);
 	PLACE(nformats, formats_off, o->nformats, struct bstap_format);
 	PLACE(nfargs, fargs_off, nfargs, struct bstap_farg);
 	PLACE(nglobals, globals_off, nglobals, struct bstap_global);
@@ -133,7 +142,10 @@ void *meta_build(CgObject *o, size_t *len)
 	off += st.len;
 	char *blob = arena_alloc(o->a, off);
 	memcpy(blob, &h, sizeof h);
-	memcpy(blob + h.probes_off, probes, sizeof *probes * (size_t)o->nprogs);
+	memcpy(blob + h.probes_off, probes, sizeof *probes * (size_t)o->nprobes);
+	memcpy(blob + h.maps_off, maps, sizeof *maps * (size_t)o->nmaps);
+	memcpy(blob + h.uprogs_off, o->uprogs, sizeof *o->uprogs * (size_t)o->nuprogs);
+	memcpy(blob + h.insns_off, o->uinsns, sizeof *o->uinsns * (size_t)o->nuinsns);
 	memcpy(blob + h.formats_off, fmts, sizeof *fmts * (size_t)o->nformats);
 	memcpy(blob + h.fargs_off, fargs, sizeof *fargs * (size_t)nfargs);
 	memcpy(blob + h.globals_off, globals, sizeof *globals * (size_t)nglobals);

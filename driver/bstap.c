@@ -296,10 +296,12 @@ int main(int argc, char **argv)
 	report_pass(s.verbose, 3, arena_printf(s.arena, "translated to %d BPF programs", obj.nprogs), &t);
 	if (s.last_pass == 3) {
 		int total = 0;
-		for (int i = 0; i < obj.nprogs; i++) {
-			printf("%s (%s): %d instructions\n", obj.progs[i].name, obj.probe_strs[3 * i + 2],
-			       obj.progs[i].ninsns);
-			total += obj.progs[i].ninsns;
+		for (int i = 0, k = 0; i < obj.nprobes; i++) {
+			bool user = !*obj.probe_strs[3 * i];
+			int n = user ? (int)obj.uprogs[obj.probes[i].uprog].n : obj.progs[k++].ninsns;
+			printf("%s (%s): %d instructions%s\n", user ? "user" : obj.probe_strs[3 * i],
+			       obj.probe_strs[3 * i + 2], n, user ? " (run in user space)" : "");
+			total += n;
 		}
 		printf("total: %d instructions\n", total);
 		return 0;

@@ -35,6 +35,9 @@ int meta_parse(RtMeta *m, const void *blob, size_t len, char *err, size_t errlen
 	    !table_ok(len, h->globals_off, h->nglobals, sizeof(struct bstap_global)) ||
 	    !table_ok(len, h->srcpos_off, h->nsrcpos, sizeof(struct bstap_srcpos)) ||
 	    !table_ok(len, h->errors_off, h->nerrors, sizeof(struct bstap_errsite)) ||
+	    !table_ok(len, h->maps_off, h->nmaps, sizeof(struct bstap_map)) ||
+	    !table_ok(len, h->uprogs_off, h->nuprogs, sizeof(struct bstap_uprog)) ||
+	    !table_ok(len, h->insns_off, h->ninsns, sizeof(struct bpf_insn)) ||
 	    !table_ok(len, h->strtab_off, h->strtab_len, 1) || h->strtab_len == 0 ||
 	    b[h->strtab_off + h->strtab_len - 1] != 0) {
 		snprintf(err, errlen, "corrupt %s section", BSTAP_SEC_META);
@@ -47,6 +50,9 @@ int meta_parse(RtMeta *m, const void *blob, size_t len, char *err, size_t errlen
 	m->globals = (const void *)(b + h->globals_off);
 	m->srcpos = (const void *)(b + h->srcpos_off);
 	m->errors = (const void *)(b + h->errors_off);
+	m->maps = (const void *)(b + h->maps_off);
+	m->uprogs = (const void *)(b + h->uprogs_off);
+	m->insns = (const void *)(b + h->insns_off);
 	m->strtab = b + h->strtab_off;
 	m->strtab_len = h->strtab_len;
 	for (uint32_t i = 0; i < h->nformats; i++) {
@@ -67,6 +73,15 @@ int meta_parse(RtMeta *m, const void *blob, size_t len, char *err, size_t errlen
 		} else if (g->off > h->globals_size || g->size > h->globals_size - g->off) {
 			goto corrupt;
 		}
+	}
+	for (uint32_t i = 0; i < h->nuprogs; i++)
+		if (m->uprogs[i].first > h->ninsns || m->uprogs[i].n > h->ninsns - m->uprogs[i].first)
+			goto corrupt;
+	for (uint32_t i = 0; i < h->nprobes; i++) {
+		uint32_t k = m->probes[i].kind;
+		if ((k == BSTAP_PROBE_BEGIN || k == BSTAP_PROBE_END || k == BSTAP_PROBE_ERROR) &&
+		    m->probes[i].uprog >= h->nuprogs)
+			goto corrupt;
 	}
 	for (uint32_t i = 0; i < h->nerrors; i++)
 		if (m->errors[i].srcpos >= h->nsrcpos && m->errors[i].srcpos != UINT32_MAX)

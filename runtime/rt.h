@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <linux/bpf.h>
+
 #include "bstap/bpf_abi.h"
 
 /* --------------------------------------------------------------- outbuf.c */
@@ -123,6 +125,9 @@ typedef struct RtMeta {
 	const struct bstap_global *globals;
 	const struct bstap_srcpos *srcpos;
 	const struct bstap_errsite *errors;
+	const struct bstap_map *maps;
+	const struct bstap_uprog *uprogs;
+	const struct bpf_insn *insns;
 	const char *strtab;
 	uint32_t strtab_len;
 } RtMeta;
@@ -130,6 +135,25 @@ typedef struct RtMeta {
 /* Validate the blob (bounds of every table and string).  0 or -1 + err. */
 int meta_parse(RtMeta *m, const void *blob, size_t len, char *err, size_t errlen);
 const char *meta_str(const RtMeta *m, bstap_str s);
+
+/* ---------------------------------------------------------------- uexec.c */
+
+/* What the user-space executor runs against. */
+typedef struct UxEnv {
+	const RtMeta *meta;
+	const int *map_fds;       /* by map index */
+	char *scratch;            /* stands for the per-CPU scratch map */
+	size_t scratch_size;
+	char *data;               /* the mmaped global data map */
+	size_t data_len;
+	/* a ring-buffer record the program submitted */
+	int (*record)(void *ctx, void *data, size_t size);
+	void *ctx;
+} UxEnv;
+
+/* Run user-space program `uprog` of the object to its exit.  0, or -1 with
+ * a message in err (a bad access, an unknown helper, a runaway loop). */
+int ux_run(UxEnv *env, uint32_t uprog, char *err, size_t errlen);
 
 /* --------------------------------------------------------------- attach.c */
 

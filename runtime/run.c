@@ -42,6 +42,9 @@ typedef struct Run {
 	bool stop;
 	bool error;                   /* a run-time error happened */
 	uint64_t warned_full;         /* arrays already reported full */
+	UxEnv ux;                     /* the user-space executor (begin, end, error) */
+	int *map_fds;                 /* by map index, for the executor */
+	char *scratch;
 	pid_t child;
 	int child_go;                 /* pipe to release the -c child */
 	int child_status;
@@ -260,6 +263,11 @@ static void explain_load_failure(Run *r, int err)
 		fprintf(stderr, "%s", log);
 }
 
+static bool is_user_probe(const struct bstap_probe *p)
+{
+	return p->kind == BSTAP_PROBE_BEGIN || p->kind == BSTAP_PROBE_END || p->kind == BSTAP_PROBE_ERROR;
+}
+
 static struct bpf_map *find_map(Run *r, const char *suffix)
 {
 	struct bpf_map *m;
@@ -286,15 +294,14 @@ static int open_and_load(Run *r, const void *image, size_t len)
 		return -1;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct bstap_probe *p = &r->meta.probes[i];
+		if (is_user_probe(p))
+			continue; /* run by the user-space executor */
 		r->progs[i] = bpf_object__find_program_by_name(r->obj, meta_str(&r->meta, p->prog));
 		if (!r->progs[i]) {
 			rt_err("%s: program %s is missing", r->name, meta_str(&r->meta, p->prog));
 			return -1;
 		}
-		enum bpf_prog_type t = BPF_PROG_TYPE_RAW_TRACEPOINT;
-		if (p->kind == BSTAP_PROBE_TRACEPOINT)
-			t = BPF_PROG_TYPE_TRACEPOINT;
-		bpf_program__set_type(r->progs[i], t);
+		bpf_program__set_type(r->progs[i], rt_prog_type(p->kind));
 	}
 	/* -c / -x: target() is known before the programs load */
 	struct bpf_map *data = find_map(r, BSTAP_SEC_DATA);
@@ -341,6 +348,19 @@ static int open_and_load(Run *r, const void *image, size_t len)
 		rt_err("cannot read events: %s", strerror(errno));
 		return -1;
 	}
+	/* the user-space executor reaches maps by their index in the object */
+	uint32_t nm = r->meta.hdr->nmaps;
+	r->map_fds = calloc(nm + 1, sizeof *r->map_fds);
+	r->scratch = calloc(1, r->meta.hdr->scratch_size + 8);
+	if (!r->map_fds || !r->scratch)
+		return -1;
+	for (uint32_t i = 0; i < nm; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(r->obj, meta_str(&r->meta, r->meta.maps[i].name));
+		r->map_fds[i] = m ? bpf_map__fd(m) : -1;
+	}
+	r->ux = (UxEnv){ .meta = &r->meta, .map_fds = r->map_fds, .scratch = r->scratch,
+	                 .scratch_size = r->meta.hdr->scratch_size, .data = (char *)r->data,
+	                 .data_len = r->meta.hdr->globals_size, .record = on_record, .ctx = r };
 	return 0;
 }
 
@@ -364,11 +384,12 @@ static void run_once_probes(Run *r, uint32_t kind)
 		/* after exit() in begin, the rest of begin does not run */
 		if (kind == BSTAP_PROBE_BEGIN && (r->stop || r->error))
 			break;
-		LIBBPF_OPTS(bpf_test_run_opts, to);
-		int err = bpf_prog_test_run_opts(bpf_program__fd(r->progs[best]), &to);
-		if (err) {
-			rt_err("cannot run probe %s: %s", meta_str(&r->meta, r->meta.probes[best].pp), strerror(errno));
+		char err[256];
+		if (ux_run(&r->ux, r->meta.probes[best].uprog, err, sizeof err) < 0) {
+			flush_out(r);
+			rt_err("in probe %s: %s", meta_str(&r->meta, r->meta.probes[best].pp), err);
 			r->error = true;
+			r->stop = true;
 		}
 		/* an error in an end probe does not stop the other end probes */
 		ring_buffer__consume(r->rb);
@@ -465,6 +486,8 @@ static void cleanup(Run *r)
 	if (r->out_fd > 2)
 		close(r->out_fd);
 	free(r->progs);
+	free(r->map_fds);
+	free(r->scratch);
 	free(r->meta_copy);
 	free(r->libbpf_log);
 	ob_free(&r->out);

@@ -31,10 +31,14 @@ struct bstap_meta_hdr {
 	uint32_t nglobals, globals_off;   /* struct bstap_global[] */
 	uint32_t nsrcpos, srcpos_off;     /* struct bstap_srcpos[] */
 	uint32_t nerrors, errors_off;     /* struct bstap_errsite[] */
+	uint32_t nmaps, maps_off;         /* struct bstap_map[] (by map index) */
+	uint32_t nuprogs, uprogs_off;     /* struct bstap_uprog[] */
+	uint32_t ninsns, insns_off;       /* struct bpf_insn[] of user-space probes */
 	uint32_t strtab_off, strtab_len;  /* NUL-terminated strings */
 	uint32_t globals_size;            /* value size of BSTAP_MAP_GLOBALS */
 	uint32_t flags;
-	uint32_t reserved[6];
+	uint32_t scratch_size;            /* bytes of BSTAP_MAP_SCRATCH's value */
+	uint32_t reserved[5];
 };
 
 /* Strings are offsets into the string table. */
@@ -46,22 +50,55 @@ enum bstap_probe_kind {
 	BSTAP_PROBE_ERROR,       /* run at the end instead of END after an error */
 	BSTAP_PROBE_TRACEPOINT,  /* target "subsys:event" */
 	BSTAP_PROBE_KPROBE,      /* target "func", arg 1 for a return probe */
-	BSTAP_PROBE_UPROBE,      /* target "path", arg = offset, arg2 1 = return */
+	BSTAP_PROBE_UPROBE,      /* target "off=0xOFF,ret=R,ref=0xREF,pid=PID,path=PATH":
+	                          * the uprobe at file offset OFF of PATH (R 1: a
+	                          * uretprobe), REF the file offset of an SDT
+	                          * semaphore (0 none), PID 0 for target() */
 	BSTAP_PROBE_TIMER,       /* arg = period in ns */
 	BSTAP_PROBE_PERF,        /* arg = type, arg2 = config, arg3 = sample */
 };
 
+/* begin, end and error probes run in the runtime's user-space executor
+ * (runtime/uexec.c), not in the kernel: their bytecode is in this section
+ * (struct bstap_uprog), and prog names no ELF program. */
 struct bstap_probe {
 	uint32_t kind;           /* enum bstap_probe_kind */
-	bstap_str prog;          /* name of the program in the ELF */
+	bstap_str prog;          /* name of the program in the ELF ("" for user-space probes) */
 	bstap_str target;        /* what to attach to (see kind) */
 	bstap_str pp;            /* the probe point as the user wrote it */
 	int64_t arg, arg2, arg3; /* kind-specific (begin/end: the order N) */
 	uint32_t flags;          /* BSTAP_PF_* */
-	uint32_t reserved;
+	uint32_t uprog;          /* user-space probes: index of its struct bstap_uprog */
 };
 
 #define BSTAP_PF_OPTIONAL 1u    /* '?': a failure to attach is not an error */
+
+/* A map of the object, by the index that user-space bytecode uses in
+ * ld_imm64 (src_reg BPF_PSEUDO_MAP_IDX / BPF_PSEUDO_MAP_IDX_VALUE). */
+struct bstap_map {
+	bstap_str name;          /* as libbpf names it (bpf_map__name) */
+	uint32_t type;           /* BPF_MAP_TYPE_* (0 for the global data map) */
+	uint32_t key_size, value_size, max_entries;
+	uint32_t reserved;
+};
+
+/* The bytecode of one user-space probe: insns[first .. first + n). */
+struct bstap_uprog {
+	uint32_t first, n;
+};
+
+/* Helpers only the user-space executor has (the kernel would refuse these
+ * numbers).  Arguments in r1..r5, result in r0, like BPF helpers. */
+enum bstap_uhelper {
+	/* r1 = map, r2 = sort column (0 none, -1 value, k key k), r3 = +1/-1,
+	 * r4 = limit (< 0 none): a handle to a sorted snapshot of the array */
+	BSTAP_UH_FOREACH_START = 0x10000,
+	/* r1 = handle, r2 = key buffer, r3 = value buffer: 1 and the next
+	 * element copied out, or 0 at the end */
+	BSTAP_UH_FOREACH_NEXT,
+	/* r1 = map: delete every element */
+	BSTAP_UH_DELETE_ALL,
+};
 
 /* One printf/print format: the format text and its arguments. */
 struct bstap_format {
