@@ -27,7 +27,7 @@ static int global_number(Lower *L, Symbol *sym)
 }
 
 /* Pack the keys of n (AST_INDEX or AST_IN) into a fresh scratch buffer. */
-static int build_key(Lower *L, Symbol *sym, NodeList *keys)
+int lower_array_key(Lower *L, Symbol *sym, NodeList *keys)
 {
 	IrFunc *f = L->f;
 	int size = 0;
@@ -110,7 +110,7 @@ int lower_index_read(Lower *L, Node *n)
 {
 	IrFunc *f = L->f;
 	Symbol *sym = n->lhs->sym;
-	int key = build_key(L, sym, &n->args);
+	int key = lower_array_key(L, sym, &n->args);
 	int p = lookup(L, map_of(n->lhs), key);
 	int missing = ir_label(f), done = ir_label(f);
 	if (sym->type == TY_STRING) {
@@ -134,7 +134,7 @@ int lower_index_read(Lower *L, Node *n)
 int lower_in(Lower *L, Node *n)
 {
 	IrFunc *f = L->f;
-	int key = build_key(L, n->lhs->sym, &n->args);
+	int key = lower_array_key(L, n->lhs->sym, &n->args);
 	int p = lookup(L, map_of(n->lhs), key);
 	int v = ir_vreg(f), done = ir_label(f);
 	ir_emit_movi(f, v, 0);
@@ -147,7 +147,7 @@ int lower_in(Lower *L, Node *n)
 void lower_index_store_long(Lower *L, Node *n, int v)
 {
 	Symbol *sym = n->lhs->sym;
-	int key = build_key(L, sym, &n->args);
+	int key = lower_array_key(L, sym, &n->args);
 	int rc = update(L, map_of(n->lhs), key, long_slot(L, v), BPF_ANY);
 	check_update(L, sym, rc);
 }
@@ -155,7 +155,7 @@ void lower_index_store_long(Lower *L, Node *n, int v)
 void lower_index_store_string(Lower *L, Node *n, int buf)
 {
 	Symbol *sym = n->lhs->sym;
-	int key = build_key(L, sym, &n->args);
+	int key = lower_array_key(L, sym, &n->args);
 	int rc = update(L, map_of(n->lhs), key, buf, BPF_ANY);
 	check_update(L, sym, rc);
 }
@@ -165,7 +165,7 @@ void lower_index_add(Lower *L, Node *n, int delta)
 	IrFunc *f = L->f;
 	Symbol *sym = n->lhs->sym;
 	int map = map_of(n->lhs);
-	int key = build_key(L, sym, &n->args);
+	int key = lower_array_key(L, sym, &n->args);
 	int done = ir_label(f), retry = ir_label(f), add = ir_label(f);
 	int p = lookup(L, map, key);
 	ir_emit_jmpi(f, BPF_JNE, p, 0, add);
@@ -186,7 +186,7 @@ void lower_index_add(Lower *L, Node *n, int delta)
 
 void lower_index_delete(Lower *L, Node *n)
 {
-	int key = build_key(L, n->lhs->sym, &n->args);
+	int key = lower_array_key(L, n->lhs->sym, &n->args);
 	ir_emit_ldmap(L->f, 1, map_of(n->lhs));
 	ir_emit_mov(L->f, 2, key);
 	ir_emit_call(L->f, BPF_FUNC_map_delete_elem, 2);

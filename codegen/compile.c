@@ -3,7 +3,7 @@
  * object.  The whole back end reads top to bottom in cg_compile(). */
 #include <string.h>
 
-#include "codegen/ir.h"
+#include "codegen/lower.h"
 
 int cg_srcpos(CgObject *o, const SrcLoc *loc)
 {
@@ -31,7 +31,7 @@ static void *layout_globals(Session *s, CgObject *o)
 	uint32_t off = BSTAP_DATA_GLOBALS;
 	uint32_t cap = (uint32_t)((s->maxstringlen + 7) & ~7);
 	for (Symbol *g = s->globals; g; g = g->next) {
-		if (g->is_array)
+		if (g->is_array || g->type == TY_STATS)
 			continue;
 		g->index = (int)off;
 		off += g->type == TY_STRING ? cap : 8;
@@ -62,6 +62,16 @@ static void layout_arrays(Session *s, CgObject *o)
 {
 	uint32_t cap = (uint32_t)((s->maxstringlen + 7) & ~7);
 	for (Symbol *g = s->globals; g; g = g->next) {
+		bool stats = g->type == TY_STATS;
+		uint32_t vsize = stats ? 8u * (uint32_t)(BSTAP_STAT_HIST + lower_stat_buckets(g))
+		                       : g->type == TY_STRING ? cap : 8;
+		if (stats && !g->is_array) {
+			/* a scalar statistic: one per-CPU slot */
+			g->index = cg_add_map(o, (ElfMap){ .name = g->name, .kind = ELF_MAP_BTF,
+			                                   .type = BPF_MAP_TYPE_PERCPU_ARRAY, .key_size = 4,
+			                                   .value_size = vsize, .max_entries = 1 });
+			continue;
+		}
 		if (!g->is_array)
 			continue;
 		uint32_t ksize = 0;
@@ -69,8 +79,8 @@ static void layout_arrays(Session *s, CgObject *o)
 			ksize += g->keytypes[i] == TY_STRING ? cap : 8;
 		int64_t max = g->decl && g->decl->size > 0 ? g->decl->size : s->maxmapentries;
 		g->index = cg_add_map(o, (ElfMap){ .name = g->name, .kind = ELF_MAP_BTF,
-		                                   .type = BPF_MAP_TYPE_HASH, .key_size = ksize,
-		                                   .value_size = g->type == TY_STRING ? cap : 8,
+		                                   .type = stats ? BPF_MAP_TYPE_PERCPU_HASH : BPF_MAP_TYPE_HASH,
+		                                   .key_size = ksize, .value_size = vsize,
 		                                   .max_entries = (uint32_t)max });
 	}
 }

@@ -240,6 +240,13 @@ static void emit_print(Lower *L, Node *n)
 {
 	const char *nm = n->name;
 	bool ln = strstr(nm, "ln") != NULL;
+	if (n->args.n == 1 && n->args.v[0]->kind == AST_STAT &&
+	    (n->args.v[0]->stat == STAT_HIST_LINEAR || n->args.v[0]->stat == STAT_HIST_LOG)) {
+		lower_print_hist(L, n->args.v[0]);
+		if (ln)
+			emit_printf(L, &n->loc, "\n", NULL, 0);
+		return;
+	}
 	bool delim = !strncmp(nm, "printd", 6);
 	int first = delim ? 1 : 0;
 	const char *sep = "";
@@ -552,6 +559,10 @@ static int assign(Lower *L, Node *n)
 {
 	IrFunc *f = L->f;
 	Node *lhs = n->lhs;
+	if (n->op == OP_AGG) {
+		lower_stat_add(L, n);
+		return -1;
+	}
 	if (lhs->kind != AST_VAR && lhs->kind != AST_INDEX) {
 		lower_fail(L, &lhs->loc, "cannot assign to this expression");
 		return -1;
@@ -673,8 +684,14 @@ int lower_expr(Lower *L, Node *n)
 		return lower_index_read(L, n);
 	case AST_IN:
 		return lower_in(L, n);
+	case AST_STAT:
+		if (n->stat == STAT_HIST_LINEAR || n->stat == STAT_HIST_LOG) {
+			lower_fail(L, &n->loc, "a histogram can only be printed");
+			return -1;
+		}
+		return lower_stat_read(L, n);
 	case AST_STAR: case AST_CAST: case AST_ATVAR: case AST_REGEX:
-	case AST_STAT: case AST_DEFINED: case AST_ENTRY: case AST_PROBEWRITE: case AST_CONST:
+	case AST_DEFINED: case AST_ENTRY: case AST_PROBEWRITE: case AST_CONST:
 	case AST_PERF: case AST_EMBEDDED_EXPR:
 	case AST_BLOCK: case AST_EXPR_STMT: case AST_IF: case AST_WHILE: case AST_FOR: case AST_FOREACH:
 	case AST_RETURN: case AST_NEXT: case AST_BREAK: case AST_CONTINUE: case AST_DELETE: case AST_TRY:

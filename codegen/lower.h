@@ -75,6 +75,8 @@ int lower_concat(Lower *L, Node *n);
 int lower_concat_into(Lower *L, int dst, Node *lhs, Node *rhs);
 
 /* arrays.c: n is an AST_INDEX (or AST_IN) of an array global */
+/* The packed key of an element, in a fresh scratch buffer. */
+int lower_array_key(Lower *L, Symbol *sym, NodeList *keys);
 int lower_index_read(Lower *L, Node *n);
 int lower_in(Lower *L, Node *n);
 void lower_index_store_long(Lower *L, Node *n, int v);
@@ -90,6 +92,12 @@ void lower_foreach(Lower *L, Node *n, void (*body)(Lower *, Node *, int brk, int
 /* Store a long / copy a string into a variable (AST_VAR or array element). */
 void lower_store_long(Lower *L, Node *var, int v);
 void lower_store_string(Lower *L, Node *var, int src);
+
+/* stats.c */
+int lower_stat_buckets(const Symbol *sym);
+void lower_stat_add(Lower *L, Node *n);          /* x <<< v */
+int lower_stat_read(Lower *L, Node *n);          /* @count(x) ... */
+void lower_print_hist(Lower *L, Node *n);        /* print(@hist_log(x)) */
 
 /* target.c */
 /* The value of a target variable node (AST_TARGET with its Access). */

@@ -2,7 +2,7 @@
  * runtime needs, with strings in one table. */
 #include <string.h>
 
-#include "codegen/ir.h"
+#include "codegen/lower.h"
 
 typedef struct {
 	Arena *a;
@@ -65,13 +65,24 @@ void *meta_build(CgObject *o, size_t *len)
 	int gi = 0;
 	uint32_t cap = (uint32_t)((s->maxstringlen + 7) & ~7);
 	for (Symbol *g = s->globals; g; g = g->next, gi++) {
-		uint32_t vkind = g->type == TY_STRING ? BSTAP_GLOBAL_STRING : BSTAP_GLOBAL_LONG;
+		uint32_t vkind = g->type == TY_STRING ? BSTAP_GLOBAL_STRING
+		               : g->type == TY_STATS ? BSTAP_GLOBAL_STATS : BSTAP_GLOBAL_LONG;
+		bool in_map = g->is_array || g->type == TY_STATS;
 		globals[gi] = (struct bstap_global){
 			.name = str_add(&st, g->name),
 			.kind = g->is_array ? BSTAP_GLOBAL_ARRAY : vkind,
-			.off = g->is_array ? 0 : (uint32_t)g->index, .size = g->type == TY_STRING ? cap : 8,
+			.off = in_map ? 0 : (uint32_t)g->index, .size = g->type == TY_STRING ? cap : 8,
 			.flags = g->written && !g->read ? BSTAP_GF_PRINT_AT_END : 0,
 		};
+		if (g->type == TY_STATS) {
+			globals[gi].map = str_add(&st, o->maps[g->index].name);
+			globals[gi].value_kind = BSTAP_GLOBAL_STATS;
+			globals[gi].hist = g->hist == STAT_HIST_LOG ? BSTAP_HIST_LOG
+			                 : g->hist == STAT_HIST_LINEAR ? BSTAP_HIST_LINEAR : BSTAP_HIST_NONE;
+			globals[gi].hist_buckets = (uint32_t)lower_stat_buckets(g);
+			globals[gi].hist_lo = g->hist_lo;
+			globals[gi].hist_step = g->hist_step;
+		}
 		if (g->is_array) {
 			const ElfMap *m = &o->maps[g->index];
 			globals[gi].map = str_add(&st, m->name);

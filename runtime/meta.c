@@ -67,8 +67,8 @@ int meta_parse(RtMeta *m, const void *blob, size_t len, char *err, size_t errlen
 	}
 	for (uint32_t i = 0; i < h->nglobals; i++) {
 		const struct bstap_global *g = &m->globals[i];
-		if (g->kind == BSTAP_GLOBAL_ARRAY) {
-			if (g->nkeys > 9)
+		if (g->kind == BSTAP_GLOBAL_ARRAY || g->kind == BSTAP_GLOBAL_STATS) {
+			if (g->nkeys > 9 || g->hist_buckets > 1024)
 				goto corrupt;
 		} else if (g->off > h->globals_size || g->size > h->globals_size - g->off) {
 			goto corrupt;

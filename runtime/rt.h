@@ -136,6 +136,18 @@ typedef struct RtMeta {
 int meta_parse(RtMeta *m, const void *blob, size_t len, char *err, size_t errlen);
 const char *meta_str(const RtMeta *m, bstap_str s);
 
+/* ----------------------------------------------------------------- hist.c */
+
+/* Merge ncpus per-CPU copies of a statistic (value_size bytes each, rounded
+ * up to 8 as the kernel lays them out) into out (BSTAP_STAT_HIST +
+ * nbuckets words). */
+void stat_merge(const char *percpu, int ncpus, uint32_t value_size, int nbuckets, int64_t *out);
+/* @count ... @variance (enum bstap_stat_op) of a merged statistic; false
+ * when it is empty and the operation needs a value (min, max, avg, ...). */
+bool stat_value(const int64_t *s, int op, int64_t *out);
+/* print(@hist_*(x)) of a merged statistic, in stap's layout. */
+void stat_print_hist(OutBuf *out, const int64_t *s, const struct bstap_global *g);
+
 /* ---------------------------------------------------------------- uexec.c */
 
 /* What the user-space executor runs against. */
@@ -149,6 +161,8 @@ typedef struct UxEnv {
 	/* a ring-buffer record the program submitted */
 	int (*record)(void *ctx, void *data, size_t size);
 	void *ctx;
+	OutBuf *out;              /* where histograms print (in order with records) */
+	int ncpus;                /* possible CPUs: per-CPU maps hold this many copies */
 } UxEnv;
 
 /* Run user-space program `uprog` of the object to its exit.  0, or -1 with

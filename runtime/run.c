@@ -355,12 +355,13 @@ static int open_and_load(Run *r, const void *image, size_t len)
 	if (!r->map_fds || !r->scratch)
 		return -1;
 	for (uint32_t i = 0; i < nm; i++) {
-		struct bpf_map *m = bpf_object__find_map_by_name(r->obj, meta_str(&r->meta, r->meta.maps[i].name));
-		r->map_fds[i] = m ? bpf_map__fd(m) : -1;
+		struct bpf_map *bm = bpf_object__find_map_by_name(r->obj, meta_str(&r->meta, r->meta.maps[i].name));
+		r->map_fds[i] = bm ? bpf_map__fd(bm) : -1;
 	}
 	r->ux = (UxEnv){ .meta = &r->meta, .map_fds = r->map_fds, .scratch = r->scratch,
 	                 .scratch_size = r->meta.hdr->scratch_size, .data = (char *)r->data,
-	                 .data_len = r->meta.hdr->globals_size, .record = on_record, .ctx = r };
+	                 .data_len = r->meta.hdr->globals_size, .record = on_record, .ctx = r,
+	                 .out = &r->out, .ncpus = libbpf_num_possible_cpus() };
 	return 0;
 }
 

@@ -32,6 +32,8 @@ typedef struct Region {
 	size_t size;
 	int map_fd;            /* >= 0: a looked-up value to write back */
 	char *key;             /* its key */
+	char *percpu;          /* per-CPU maps: every CPU's copy; p is CPU 0's */
+	size_t stride;
 	bool owned;            /* freed at the end of the run */
 } Region;
 
@@ -117,12 +119,29 @@ static char *mem(Ux *u, uint64_t addr, size_t size)
 	return (char *)(uintptr_t)addr;
 }
 
-/* After a store: a looked-up map value goes back into its map. */
+/* After a store: a looked-up map value goes back into its map (for a
+ * per-CPU map, as CPU 0's copy among the others). */
 static void wrote(Ux *u, uint64_t addr, size_t size)
 {
 	Region *r = region_of(u, addr, size);
-	if (r && r->map_fd >= 0)
+	if (!r || r->map_fd < 0)
+		return;
+	if (r->percpu) {
+		memcpy(r->percpu, r->p, r->size);
+		bpf_map_update_elem(r->map_fd, r->key, r->percpu, BPF_ANY);
+	} else {
 		bpf_map_update_elem(r->map_fd, r->key, r->p, BPF_ANY);
+	}
+}
+
+static bool is_percpu(const struct bstap_map *m)
+{
+	return m->type == BPF_MAP_TYPE_PERCPU_HASH || m->type == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+static int ncpus_of(Ux *u)
+{
+	return u->env->ncpus > 0 ? u->env->ncpus : 1;
 }
 
 /* ------------------------------------------------------------ maps */
@@ -148,7 +167,7 @@ static uint64_t h_lookup(Ux *u, uint64_t mh, uint64_t key)
 	const struct bstap_map *m = map_of(u, mh, &fd);
 	if (!m)
 		return 0;
-	if (m->type == BPF_MAP_TYPE_PERCPU_ARRAY || m->type == BPF_MAP_TYPE_ARRAY) {
+	if (!strcmp(meta_str(u->env->meta, m->name), BSTAP_MAP_SCRATCH)) {
 		/* the per-CPU scratch: this run's own buffer */
 		return (uint64_t)(uintptr_t)u->env->scratch;
 	}
@@ -159,8 +178,15 @@ static uint64_t h_lookup(Ux *u, uint64_t mh, uint64_t key)
 	char *v = new_buffer(u, m->value_size, &r);
 	if (!v)
 		return 0;
-	if (bpf_map_lookup_elem(fd, k, v) < 0)
+	if (is_percpu(m)) {
+		r->stride = (m->value_size + 7) & ~7u;
+		r->percpu = calloc((size_t)ncpus_of(u), r->stride);
+		if (!r->percpu || bpf_map_lookup_elem(fd, k, r->percpu) < 0)
+			return 0;
+		memcpy(v, r->percpu, m->value_size);
+	} else if (bpf_map_lookup_elem(fd, k, v) < 0) {
 		return 0;
+	}
 	r->map_fd = fd;
 	r->key = malloc(m->key_size ? m->key_size : 1);
 	if (r->key)
@@ -179,6 +205,21 @@ static uint64_t h_update(Ux *u, uint64_t mh, uint64_t key, uint64_t val, uint64_
 	char *k = mem(u, key, m->key_size), *v = mem(u, val, m->value_size);
 	if (!k || !v)
 		return 0;
+	if (is_percpu(m)) {
+		/* from user space a per-CPU map takes every CPU's copy: this
+		 * value as CPU 0's, zeroes for the others */
+		size_t stride = (m->value_size + 7) & ~7u;
+		char *all = calloc((size_t)ncpus_of(u), stride);
+		if (!all) {
+			ux_fail(u, "out of memory%llu", 0);
+			return 0;
+		}
+		memcpy(all, v, m->value_size);
+		int rc = bpf_map_update_elem(fd, k, all, flags);
+		int e = errno;
+		free(all);
+		return rc < 0 ? (uint64_t)(int64_t)-e : 0;
+	}
 	return bpf_map_update_elem(fd, k, v, flags) < 0 ? (uint64_t)(int64_t)-errno : 0;
 }
 
@@ -228,6 +269,75 @@ static uint64_t h_delete_all(Ux *u, uint64_t mh)
 	for (long i = 0; keys && i < n; i++)
 		bpf_map_delete_elem(fd, keys + (size_t)i * m->key_size);
 	free(keys);
+	return 0;
+}
+
+/* ------------------------------------------------------------ statistics */
+
+/* Look up key in a per-CPU statistics map and merge the CPUs' copies into
+ * out (value_size bytes); false when the element does not exist. */
+static bool stat_lookup(Ux *u, int fd, const struct bstap_map *m, const void *key, int64_t *out)
+{
+	uint32_t stride = (m->value_size + 7) & ~7u;
+	int ncpus = ncpus_of(u);
+	char *all = calloc((size_t)ncpus, stride);
+	if (!all) {
+		ux_fail(u, "out of memory%llu", 0);
+		return false;
+	}
+	bool found = bpf_map_lookup_elem(fd, key, all) == 0;
+	int nb = (int)(m->value_size / 8) - BSTAP_STAT_HIST;
+	if (found)
+		stat_merge(all, ncpus, m->value_size, nb < 0 ? 0 : nb, out);
+	free(all);
+	return found;
+}
+
+static uint64_t h_stat(Ux *u, uint64_t mh, uint64_t key, uint64_t op, uint64_t outp)
+{
+	int fd;
+	const struct bstap_map *m = map_of(u, mh, &fd);
+	if (!m)
+		return 0;
+	char *k = mem(u, key, m->key_size), *o = mem(u, outp, 8);
+	if (!k || !o || !is_percpu(m) || m->value_size < 8 * BSTAP_STAT_HIST) {
+		ux_fail(u, "bad statistic%llu", 0);
+		return 0;
+	}
+	int64_t *s = calloc(1, m->value_size);
+	int64_t v = 0;
+	bool ok = s && stat_lookup(u, fd, m, k, s) && stat_value(s, (int)op, &v);
+	/* a missing element: @count is 0, the rest have no value */
+	if (s && !ok && op == BSTAP_SOP_COUNT)
+		ok = true;
+	if (s && !ok && op == BSTAP_SOP_SUM)
+		ok = true;
+	free(s);
+	memcpy(o, &v, 8);
+	return ok ? 0 : (uint64_t)-1;
+}
+
+static uint64_t h_print_hist(Ux *u, uint64_t mh, uint64_t key, uint64_t gi)
+{
+	int fd;
+	const struct bstap_map *m = map_of(u, mh, &fd);
+	if (!m)
+		return 0;
+	const RtMeta *meta = u->env->meta;
+	char *k = mem(u, key, m->key_size);
+	if (!k || gi >= meta->hdr->nglobals || !is_percpu(m)) {
+		ux_fail(u, "bad histogram%llu", 0);
+		return 0;
+	}
+	int64_t *s = calloc(1, m->value_size + 8 * BSTAP_STAT_HIST);
+	if (!s) {
+		ux_fail(u, "out of memory%llu", 0);
+		return 0;
+	}
+	stat_lookup(u, fd, m, k, s); /* missing: an empty histogram */
+	if (u->env->out && meta->globals[gi].hist_buckets * 8 + 8 * BSTAP_STAT_HIST <= m->value_size)
+		stat_print_hist(u->env->out, s, &meta->globals[gi]);
+	free(s);
 	return 0;
 }
 
@@ -312,9 +422,12 @@ static uint64_t h_foreach_start(Ux *u, uint64_t mh, int64_t col, int64_t dir, in
 	}
 	long k = 0;
 	for (long i = 0; i < n; i++) {
-		/* an element deleted meanwhile is skipped */
-		if (bpf_map_lookup_elem(fd, keys + (size_t)i * m->key_size, vals + (size_t)k * m->value_size) == 0) {
-			memmove(keys + (size_t)k * m->key_size, keys + (size_t)i * m->key_size, m->key_size);
+		/* an element deleted meanwhile is skipped; statistics are merged */
+		char *key = keys + (size_t)i * m->key_size, *val = vals + (size_t)k * m->value_size;
+		bool found = is_percpu(m) ? stat_lookup(u, fd, m, key, (int64_t *)(void *)val)
+		                          : bpf_map_lookup_elem(fd, key, val) == 0;
+		if (found) {
+			memmove(keys + (size_t)k * m->key_size, key, m->key_size);
 			k++;
 		}
 	}
@@ -491,6 +604,10 @@ static uint64_t call(Ux *u, int64_t id)
 		return h_foreach_next(u, r[1], r[2], r[3]);
 	case BSTAP_UH_DELETE_ALL:
 		return h_delete_all(u, r[1]);
+	case BSTAP_UH_STAT:
+		return h_stat(u, r[1], r[2], r[3], r[4]);
+	case BSTAP_UH_PRINT_HIST:
+		return h_print_hist(u, r[1], r[2], r[3]);
 	default:
 		ux_fail(u, "helper %llu is not available in begin/end probes", (unsigned long long)id);
 		return 0;
@@ -707,6 +824,7 @@ done:
 		if (u.regions[i].owned) {
 			free(u.regions[i].p);
 			free(u.regions[i].key);
+			free(u.regions[i].percpu);
 		}
 	free(u.regions);
 	for (int i = 0; i < u.niters; i++) {

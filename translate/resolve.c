@@ -292,6 +292,27 @@ static void bind_array(Ctx *c, Node *var, int nkeys, const SrcLoc *use)
 	}
 }
 
+/* The aggregate of @count(x), x <<< v: a global, or an element of one. */
+static void bind_stat_operand(Ctx *c, Node *x)
+{
+	if (x && x->kind == AST_INDEX) {
+		bind_array(c, x->lhs, x->args.n, &x->loc);
+		bind_list(c, &x->args);
+		return;
+	}
+	if (!x || x->kind != AST_VAR) {
+		diag_at(DIAG_ERROR, "semantic error", x ? &x->loc : NULL, "statistics are kept in globals");
+		return;
+	}
+	Symbol *sym = find_var(c, x->name);
+	if (!sym || sym->kind != SYM_GLOBAL) {
+		diag_at(DIAG_ERROR, "semantic error", &x->loc,
+		        "'%s' is used as a statistic but is not a global (declare it: global %s)", x->name, x->name);
+		return;
+	}
+	x->sym = sym;
+}
+
 static void bind_foreach(Ctx *c, Node *n)
 {
 	Node *arr = n->lhs;
@@ -342,13 +363,21 @@ static void bind_node(Ctx *c, Node *n)
 		bind_foreach(c, n);
 		return;
 	case AST_STAT:
-		diag_at(DIAG_ERROR, "semantic error", &n->loc, "statistics are not supported yet");
+		bind_stat_operand(c, n->lhs);
+		bind_list(c, &n->args);
 		return;
 	case AST_CALL:
 		bind_call(c, n);
 		return;
+	case AST_ASSIGN:
+		if (n->op == OP_AGG) {
+			bind_stat_operand(c, n->lhs);
+			bind_node(c, n->rhs);
+			return;
+		}
+		break;
 	case AST_UNARY: case AST_BINARY: case AST_COMPARE: case AST_LOGAND: case AST_LOGOR:
-	case AST_TERNARY: case AST_ASSIGN: case AST_INCDEC: case AST_REGEX:
+	case AST_TERNARY: case AST_INCDEC: case AST_REGEX:
 	case AST_BLOCK: case AST_EXPR_STMT: case AST_IF: case AST_WHILE: case AST_FOR:
 	case AST_RETURN: case AST_DELETE: case AST_TRY:
 		break;

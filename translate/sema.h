@@ -79,6 +79,9 @@ struct Symbol {
 	int nkeys;                /* arrays: number of keys (-1 unknown) */
 	TypeKind keytypes[9];
 	SrcLoc keys_loc;          /* arrays: where the number of keys was decided */
+	int hist;                 /* statistics: 0, or STAT_HIST_LINEAR / STAT_HIST_LOG used */
+	int64_t hist_lo, hist_hi, hist_step; /* @hist_linear's parameters */
+	SrcLoc hist_loc;          /* where the histogram kind was decided */
 	Global *decl;             /* globals */
 	bool read, written;
 	int index;                /* codegen's slot */

@@ -134,6 +134,73 @@ static void keys(TCtx *c, Node *n)
 	}
 }
 
+/* x in x <<< v or @op(x): a statistic (a global or an array element). */
+static void stat_operand(TCtx *c, Node *x)
+{
+	Symbol *sym = x->kind == AST_INDEX ? (x->lhs ? x->lhs->sym : NULL) : x->sym;
+	if (!sym)
+		return;
+	if (x->kind == AST_INDEX)
+		keys(c, x);
+	set_sym(c, sym, TY_STATS, &x->loc, &x->loc);
+	x->type = TY_STATS;
+}
+
+/* A literal number argument of @hist_linear. */
+static bool hist_param(TCtx *c, Node *a, int64_t *v)
+{
+	if (a->kind == AST_NUM) {
+		*v = a->num;
+		return true;
+	}
+	if (a->kind == AST_UNARY && a->op == OP_NEG && a->lhs->kind == AST_NUM) {
+		*v = -a->lhs->num;
+		return true;
+	}
+	if (c->report)
+		diag_at(DIAG_ERROR, "semantic error", &a->loc, "histogram parameters must be literal numbers");
+	return false;
+}
+
+/* @count(x) ... @variance(x) are longs; @hist_* is only printed. */
+static TypeKind stat_type(TCtx *c, Node *n)
+{
+	stat_operand(c, n->lhs);
+	if (n->stat != STAT_HIST_LINEAR && n->stat != STAT_HIST_LOG)
+		return TY_LONG;
+	Symbol *sym = n->lhs->kind == AST_INDEX ? n->lhs->lhs->sym : n->lhs->sym;
+	int64_t lo = 0, hi = 0, step = 0;
+	if (n->stat == STAT_HIST_LINEAR) {
+		if (n->args.n != 3) {
+			if (c->report)
+				diag_at(DIAG_ERROR, "semantic error", &n->loc, "@hist_linear takes a statistic, low, high and step");
+			return TY_VOID;
+		}
+		if (!hist_param(c, n->args.v[0], &lo) || !hist_param(c, n->args.v[1], &hi) ||
+		    !hist_param(c, n->args.v[2], &step))
+			return TY_VOID;
+		if (c->report && (step <= 0 || hi <= lo || (hi - lo) / step + 3 > 128)) {
+			diag_at(DIAG_ERROR, "semantic error", &n->loc,
+			        "@hist_linear needs low < high and step > 0, with (high - low) / step at most 125 buckets");
+			return TY_VOID;
+		}
+	}
+	if (!sym || !c->report)
+		return TY_VOID;
+	if (!sym->hist) {
+		sym->hist = (int)n->stat;
+		sym->hist_lo = lo;
+		sym->hist_hi = hi;
+		sym->hist_step = step;
+		sym->hist_loc = n->loc;
+	} else if (sym->hist != (int)n->stat || sym->hist_lo != lo || sym->hist_hi != hi || sym->hist_step != step) {
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "statistic '%s' is printed as two different histograms",
+		        sym->name);
+		diag_note(&sym->hist_loc, "the other one is here");
+	}
+	return TY_VOID;
+}
+
 /* printf-style calls: a literal format checked against the arguments. */
 static void check_format(TCtx *c, Node *call, int first)
 {
@@ -199,7 +266,9 @@ static TypeKind call_type(TCtx *c, Node *n)
 		}
 		for (int i = first; i < n->args.n; i++) {
 			TypeKind t = expr(c, n->args.v[i]);
-			if (t == TY_VOID && c->report)
+			Node *a = n->args.v[i];
+			bool hist = a->kind == AST_STAT && (a->stat == STAT_HIST_LINEAR || a->stat == STAT_HIST_LOG);
+			if (t == TY_VOID && !hist && c->report)
 				diag_at(DIAG_ERROR, "semantic error", &n->args.v[i]->loc, "this has no value to print");
 			if (t == TY_UNKNOWN && c->report)
 				diag_at(DIAG_ERROR, "semantic error", &n->args.v[i]->loc,
@@ -310,9 +379,9 @@ static TypeKind expr_kind(TCtx *c, Node *n)
 			want = TY_STRING;
 			break;
 		case OP_AGG:
-			if (c->report)
-				diag_at(DIAG_ERROR, "semantic error", &n->loc, "statistics are not supported yet");
-			return TY_UNKNOWN;
+			stat_operand(c, n->lhs);
+			expect(c, n->rhs, TY_LONG);
+			return TY_VOID;
 		default: /* the arithmetic compound assignments */
 			want = TY_LONG;
 			break;
@@ -332,7 +401,9 @@ static TypeKind expr_kind(TCtx *c, Node *n)
 		if (c->report)
 			diag_at(DIAG_ERROR, "semantic error", &n->loc, "regular expressions are not supported yet");
 		return TY_LONG;
-	case AST_STAR: case AST_CAST: case AST_ATVAR: case AST_STAT:
+	case AST_STAT:
+		return stat_type(c, n);
+	case AST_STAR: case AST_CAST: case AST_ATVAR:
 	case AST_DEFINED: case AST_ENTRY: case AST_PROBEWRITE: case AST_CONST: case AST_PERF:
 	case AST_EMBEDDED_EXPR:
 		return TY_UNKNOWN; /* reported by resolve.c */

@@ -49,13 +49,16 @@ enum bstap_probe_kind {
 	BSTAP_PROBE_END,         /* run once at the end */
 	BSTAP_PROBE_ERROR,       /* run at the end instead of END after an error */
 	BSTAP_PROBE_TRACEPOINT,  /* target "subsys:event" */
-	BSTAP_PROBE_KPROBE,      /* target "func", arg 1 for a return probe */
+	BSTAP_PROBE_KPROBE,      /* target "func" or "module:func", arg 1 for a return probe */
 	BSTAP_PROBE_UPROBE,      /* target "off=0xOFF,ret=R,ref=0xREF,pid=PID,path=PATH":
 	                          * the uprobe at file offset OFF of PATH (R 1: a
 	                          * uretprobe), REF the file offset of an SDT
 	                          * semaphore (0 none), PID 0 for target() */
-	BSTAP_PROBE_TIMER,       /* arg = period in ns */
-	BSTAP_PROBE_PERF,        /* arg = type, arg2 = config, arg3 = sample */
+	BSTAP_PROBE_TIMER,       /* arg = period in ns; target "cpus=one|all,period=NS"
+	                          * [",random=NS": the period drawn once in NS-R..NS+R];
+	                          * a software cpu-clock perf event */
+	BSTAP_PROBE_PERF,        /* target "cpus=all,type=T,config=C,period=N" (or
+	                          * ",freq=HZ"), arg = the period (0 with freq) */
 };
 
 /* begin, end and error probes run in the runtime's user-space executor
@@ -98,6 +101,17 @@ enum bstap_uhelper {
 	BSTAP_UH_FOREACH_NEXT,
 	/* r1 = map: delete every element */
 	BSTAP_UH_DELETE_ALL,
+	/* r1 = map, r2 = key (or any pointer for a scalar), r3 = enum
+	 * bstap_stat_op, r4 = where to store the result: 0, or -1 when the
+	 * statistic is empty (stap's "empty aggregate" error) */
+	BSTAP_UH_STAT,
+	/* r1 = map, r2 = key, r3 = the global's index: print its histogram */
+	BSTAP_UH_PRINT_HIST,
+};
+
+/* What BSTAP_UH_STAT computes, over every CPU. */
+enum bstap_stat_op {
+	BSTAP_SOP_COUNT, BSTAP_SOP_SUM, BSTAP_SOP_MIN, BSTAP_SOP_MAX, BSTAP_SOP_AVG, BSTAP_SOP_VARIANCE,
 };
 
 /* One printf/print format: the format text and its arguments. */
@@ -125,7 +139,20 @@ enum bstap_global_kind {
 	BSTAP_GLOBAL_LONG = 1,   /* in the data map at off */
 	BSTAP_GLOBAL_STRING,     /* in the data map at off, size bytes */
 	BSTAP_GLOBAL_ARRAY,      /* a hash map named `map` */
+	BSTAP_GLOBAL_STATS,      /* a statistic: value_kind of an array, or a
+	                          * scalar in a per-CPU array map named `map` */
 };
+
+/* A statistic's per-CPU value (8-byte words), then its histogram buckets:
+ * log histograms have BSTAP_HIST_LOG_BUCKETS (value 0 is bucket 64, v > 0
+ * bucket 64 + bits(v), v < 0 bucket 64 - bits(-v)); linear ones
+ * (hi - lo) / step + 3 (under, buckets, over). */
+enum bstap_stat_word {
+	BSTAP_STAT_COUNT, BSTAP_STAT_SUM, BSTAP_STAT_MIN, BSTAP_STAT_MAX, BSTAP_STAT_SUMSQ,
+	BSTAP_STAT_HIST,
+};
+#define BSTAP_HIST_LOG_BUCKETS 128
+enum bstap_hist_kind { BSTAP_HIST_NONE, BSTAP_HIST_LINEAR, BSTAP_HIST_LOG };
 
 struct bstap_global {
 	bstap_str name;
@@ -140,6 +167,9 @@ struct bstap_global {
 	uint32_t key_size;       /* arrays: bytes of a key: 8 per long, MAXSTRINGLEN
 	                          * (rounded to 8) per string, in order */
 	uint32_t max_entries;    /* arrays */
+	uint32_t hist;           /* statistics: enum bstap_hist_kind */
+	uint32_t hist_buckets;
+	int64_t hist_lo, hist_step; /* linear histograms */
 };
 
 #define BSTAP_GF_PRINT_AT_END 1u  /* written but never read: print at exit */
