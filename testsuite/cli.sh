@@ -105,12 +105,17 @@ t_runtime_error() {
 		[ "$(cat "$W/o")" = "error probe" ]
 }
 t_verifier_refusal() {
-	# a tapset whose embedded code reads a register never written
+	# a tapset whose embedded code reads a register never written: the
+	# kernel refuses it in a kernel probe, the executor in a begin probe
 	mkdir -p "$W/badtap"
 	printf '%s\n' 'function bad:long () %{ /* bpf */' '	ldxdw r2, [r3+0]' '	mov $$, r2' '%}' >"$W/badtap/bad.stp"
-	! "$BSTAP" -I "$W/badtap" -e 'probe begin { printf("%d\n", bad()) }' 2>"$W/e" >/dev/null || return 1
+	! timeout 10 "$BSTAP" -I "$W/badtap" -e 'probe kernel.trace("syscalls:sys_enter_kill") { printf("%d\n", bad()) }' \
+		2>"$W/e" >/dev/null || return 1
 	cat "$W/e"
-	grep -q "verifier rejected probe begin" "$W/e"
+	grep -q 'verifier rejected probe kernel.trace("syscalls:sys_enter_kill")' "$W/e" || return 1
+	! timeout 10 "$BSTAP" -I "$W/badtap" -e 'probe begin { printf("%d\n", bad()) }' 2>"$W/e" >/dev/null || return 1
+	cat "$W/e"
+	grep -q "ERROR: in probe begin: invalid memory access" "$W/e"
 }
 t_unknown_tracepoint() {
 	! "$BSTAP" -e 'probe kernel.trace("syscalls:no_such_event") {}' 2>"$W/e" && grep -q 'semantic error' "$W/e" && grep -q '\^' "$W/e"
