@@ -124,6 +124,24 @@ static void rec_header(Lower *L, int rec, int kind, int id)
 	ir_emit_st(L->f, BPF_W, rec, 4, id);
 }
 
+static void string_into(Lower *L, Node *n, int dst, int off);
+
+/* A record whose payload is one string (error(msg), warn(msg)). */
+static void emit_string_record(Lower *L, int kind, int id, Node *arg)
+{
+	int src = arg->kind == AST_STR ? -1 : lower_expr(L, arg);
+	int skip;
+	int rec = rec_reserve(L, sizeof(struct bstap_rec_hdr) + (uint32_t)L->cap, &skip);
+	rec_header(L, rec, kind, id);
+	if (src < 0)
+		store_literal(L, rec, sizeof(struct bstap_rec_hdr), arg->str, arg->slen, L->cap);
+	else
+		copy_string(L, rec, sizeof(struct bstap_rec_hdr), src, L->cap);
+	rec_submit(L, rec, skip);
+}
+
+static int var_value(Lower *L, Node *n);
+
 /* A control record with no payload (exit, error). */
 void lower_record(Lower *L, int kind, int id)
 {
@@ -133,11 +151,36 @@ void lower_record(Lower *L, int kind, int id)
 	rec_submit(L, rec, skip);
 }
 
-/* A run-time error: report it and leave the handler. */
+/* A run-time error: inside try, the message goes to the catch variable
+ * and control to the catch block; else it is reported and the handler
+ * ends (the runtime then runs error probes and stops, as stap does). */
 void emit_error(Lower *L, const char *msg, const char *near, const SrcLoc *loc)
 {
+	if (L->ntries) {
+		Node *var = L->tries[L->ntries - 1].var;
+		if (var)
+			store_literal(L, var_value(L, var), 0, msg, strlen(msg), L->cap);
+		ir_emit_ja(L->f, L->tries[L->ntries - 1].catch_label);
+		return;
+	}
 	lower_record(L, BSTAP_REC_ERROR, cg_errsite(L->o, msg, near, loc));
 	ir_emit_ja(L->f, L->exit_label);
+}
+
+/* error(msg) with a run-time message. */
+static void emit_error_msg(Lower *L, Node *arg, const SrcLoc *loc)
+{
+	IrFunc *f = L->f;
+	if (L->ntries) {
+		Node *var = L->tries[L->ntries - 1].var;
+		if (var)
+			string_into(L, arg, var_value(L, var), 0);
+		ir_emit_ja(f, L->tries[L->ntries - 1].catch_label);
+		return;
+	}
+	int site = cg_errsite(L->o, "", "identifier 'error'", loc);
+	emit_string_record(L, BSTAP_REC_ERROR_MSG, site, arg);
+	ir_emit_ja(f, L->exit_label);
 }
 
 /* ------------------------------------------------------------ strings */
@@ -363,6 +406,12 @@ static int call(Lower *L, Node *n)
 			int p = data_ptr(L, BSTAP_DATA_STATE);
 			ir_emit_st(L->f, BPF_DW, p, 0, BSTAP_STATE_STOPPING);
 			lower_record(L, BSTAP_REC_EXIT, 0);
+		} else if (!strcmp(nm, "error")) {
+			emit_error_msg(L, n->args.v[0], &n->loc);
+		} else if (!strcmp(nm, "warn")) {
+			emit_string_record(L, BSTAP_REC_WARN, 0, n->args.v[0]);
+		} else if (!strcmp(nm, "log")) {
+			emit_printf(L, &n->loc, "%s\n", n->args.v, 1);
 		} else if (!strcmp(nm, "print") || !strcmp(nm, "println") || !strcmp(nm, "printd") ||
 		           !strcmp(nm, "printdln")) {
 			emit_print(L, n);
@@ -876,7 +925,24 @@ static void stmt(Lower *L, Node *n)
 		}
 		lower_foreach(L, n, loop_body);
 		break;
-	case AST_TRY: case AST_EMBEDDED_STMT:
+	case AST_TRY: {
+		if (L->ntries == 16) {
+			lower_fail(L, &n->loc, "try blocks nested too deeply");
+			break;
+		}
+		int catch_label = ir_label(f), done = ir_label(f);
+		L->tries[L->ntries].catch_label = catch_label;
+		L->tries[L->ntries].var = n->value;
+		L->ntries++;
+		stmt(L, n->then);
+		L->ntries--;
+		ir_emit_ja(f, done);
+		ir_emit_label(f, catch_label);
+		stmt(L, n->els);
+		ir_emit_label(f, done);
+		break;
+	}
+	case AST_EMBEDDED_STMT:
 		lower_fail(L, &n->loc, "this statement is not supported in probes yet");
 		break;
 	case AST_NUM: case AST_STR: case AST_VAR: case AST_TARGET: case AST_CAST: case AST_ATVAR:

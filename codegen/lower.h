@@ -44,6 +44,11 @@ typedef struct Lower {
 	int valslot;             /* an 8-byte stack slot for map updates, 0 until used */
 	const SrcLoc *asm_call;  /* the call whose embedded code is being expanded */
 	bool user;               /* runs in the user-space executor (begin/end/error) */
+	struct {                 /* enclosing try blocks, innermost last */
+		int catch_label;
+		Node *var;           /* catch (var), or NULL */
+	} tries[16];
+	int ntries;
 	bool failed;
 } Lower;
 

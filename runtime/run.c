@@ -131,7 +131,9 @@ static void print_record(Run *r, const struct bstap_format *f, const char *paylo
 	fmt_format(&r->out, meta_str(&r->meta, f->fmt), args, n);
 }
 
-static void report_error(Run *r, uint32_t id)
+/* ERROR: MESSAGE near THING at FILE:LINE:COL; msg overrides the site's
+ * message (error(msg) has a run-time one). */
+static void report_error(Run *r, uint32_t id, const char *msg, size_t msglen)
 {
 	flush_out(r);
 	if (id >= r->meta.hdr->nerrors) {
@@ -140,7 +142,10 @@ static void report_error(Run *r, uint32_t id)
 	}
 	const struct bstap_errsite *e = &r->meta.errors[id];
 	const char *near = meta_str(&r->meta, e->near);
-	fprintf(stderr, "ERROR: %s", meta_str(&r->meta, e->msg));
+	if (msg)
+		fprintf(stderr, "ERROR: %.*s", (int)strnlen(msg, msglen), msg);
+	else
+		fprintf(stderr, "ERROR: %s", meta_str(&r->meta, e->msg));
 	if (*near)
 		fprintf(stderr, " near %s", near);
 	if (e->srcpos < r->meta.hdr->nsrcpos) {
@@ -177,9 +182,22 @@ static int on_record(void *ctx, void *data, size_t size)
 			        meta_str(&r->meta, g->name), g->max_entries, meta_str(&r->meta, g->name));
 		}
 		break;
+	case BSTAP_REC_WARN:
+		if (r->opt->warnings && size > sizeof h) {
+			flush_out(r);
+			fprintf(stderr, "WARNING: %.*s\n", (int)strnlen((char *)data + sizeof h, size - sizeof h),
+			        (char *)data + sizeof h);
+		}
+		break;
+	case BSTAP_REC_ERROR_MSG:
+		if (!r->error && size > sizeof h)
+			report_error(r, h.id, (char *)data + sizeof h, size - sizeof h);
+		r->error = true;
+		r->stop = true;
+		break;
 	case BSTAP_REC_ERROR:
 		if (!r->error)
-			report_error(r, h.id);
+			report_error(r, h.id, NULL, 0);
 		r->error = true;
 		r->stop = true;
 		break;

@@ -144,7 +144,7 @@ static Symbol *bind_local(Ctx *c, const char *name, SrcLoc loc)
 /* Builtins the compiler handles itself (not tapset functions). */
 static const char *const builtins[] = {
 	"printf", "sprintf", "print", "println", "printd", "printdln",
-	"sprint", "sprintln", "exit",
+	"sprint", "sprintln", "exit", "error", "warn", "log",
 };
 
 bool sema_is_builtin(const char *name);

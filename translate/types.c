@@ -248,6 +248,15 @@ static TypeKind call_type(TCtx *c, Node *n)
 			check_format(c, n, 0);
 			return nm[0] == 's' ? TY_STRING : TY_VOID;
 		}
+		if (!strcmp(nm, "error") || !strcmp(nm, "warn") || !strcmp(nm, "log")) {
+			if (n->args.n != 1) {
+				if (c->report)
+					diag_at(DIAG_ERROR, "semantic error", &n->loc, "%s takes one string", nm);
+				return TY_VOID;
+			}
+			expect(c, n->args.v[0], TY_STRING);
+			return TY_VOID;
+		}
 		if (!strcmp(nm, "exit")) {
 			if (n->args.n && c->report)
 				diag_at(DIAG_ERROR, "semantic error", &n->loc, "exit takes no argument");

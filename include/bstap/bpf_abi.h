@@ -210,6 +210,8 @@ enum bstap_rec_kind {
 	BSTAP_REC_EXIT,          /* exit() was called */
 	BSTAP_REC_ERROR,         /* id = error site index; run-time error */
 	BSTAP_REC_FULL,          /* id = global index: an update found its array full */
+	BSTAP_REC_ERROR_MSG,     /* id = error site; payload: the message (error(msg)) */
+	BSTAP_REC_WARN,          /* payload: the message of warn(msg) */
 };
 
 struct bstap_rec_hdr {
