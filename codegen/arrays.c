@@ -213,7 +213,14 @@ void lower_foreach(Lower *L, Node *n, void (*body)(Lower *, Node *, int brk, int
 	ir_emit_movi(f, 2, n->sort_col);
 	ir_emit_movi(f, 3, n->sort_dir < 0 ? -1 : 1);
 	ir_emit_mov(f, 4, limit);
-	ir_emit_call(f, BSTAP_UH_FOREACH_START, 4);
+	/* statistics sort on @count unless the script names an operation */
+	static const int sops[] = {
+		[STAT_COUNT] = BSTAP_SOP_COUNT, [STAT_SUM] = BSTAP_SOP_SUM, [STAT_MIN] = BSTAP_SOP_MIN,
+		[STAT_MAX] = BSTAP_SOP_MAX, [STAT_AVG] = BSTAP_SOP_AVG, [STAT_VARIANCE] = BSTAP_SOP_VARIANCE,
+		[STAT_HIST_LINEAR] = BSTAP_SOP_COUNT, [STAT_HIST_LOG] = BSTAP_SOP_COUNT,
+	};
+	ir_emit_movi(f, 5, n->sort_by_stat ? sops[n->stat] : BSTAP_SOP_COUNT);
+	ir_emit_call(f, BSTAP_UH_FOREACH_START, 5);
 	int h = ir_vreg(f);
 	ir_emit_mov(f, h, 0);
 	int keybuf = scratch_ptr(L, scratch_alloc(L, (int)m->key_size));

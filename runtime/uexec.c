@@ -350,6 +350,7 @@ typedef struct {
 	const struct bstap_global *g;  /* key and value kinds */
 	uint32_t cap;                  /* bytes of a string key */
 	int col, dir;
+	int stat_op;                   /* statistics: what the value sorts by */
 	const Iter *it;
 } SortCtx;
 
@@ -381,10 +382,16 @@ static int cmp_entries(const void *pa, const void *pb, void *ctx)
 	if (!c->g)
 		return memcmp(ka, kb, c->it->key_size);
 	int r = 0;
-	if (c->col == -1)
-		r = c->dir * cmp_part(c->it->vals + (size_t)ia * c->it->value_size,
-		                      c->it->vals + (size_t)ib * c->it->value_size,
-		                      c->g->value_kind == BSTAP_GLOBAL_STRING);
+	const char *va = c->it->vals + (size_t)ia * c->it->value_size;
+	const char *vb = c->it->vals + (size_t)ib * c->it->value_size;
+	if (c->col == -1 && c->g->value_kind == BSTAP_GLOBAL_STATS) {
+		int64_t x = 0, y = 0;
+		stat_value((const int64_t *)(const void *)va, c->stat_op, &x);
+		stat_value((const int64_t *)(const void *)vb, c->stat_op, &y);
+		r = c->dir * (x < y ? -1 : x > y);
+	} else if (c->col == -1) {
+		r = c->dir * cmp_part(va, vb, c->g->value_kind == BSTAP_GLOBAL_STRING);
+	}
 	else if (c->col > 0 && c->col <= c->g->nkeys)
 		r = c->dir * cmp_key(c, ka, kb, c->col - 1);
 	for (int k = 0; r == 0 && k < c->g->nkeys; k++)
@@ -402,7 +409,7 @@ static const struct bstap_global *global_of_map(Ux *u, const struct bstap_map *m
 	return NULL;
 }
 
-static uint64_t h_foreach_start(Ux *u, uint64_t mh, int64_t col, int64_t dir, int64_t limit)
+static uint64_t h_foreach_start(Ux *u, uint64_t mh, int64_t col, int64_t dir, int64_t limit, int64_t sop)
 {
 	int fd;
 	const struct bstap_map *m = map_of(u, mh, &fd);
@@ -436,7 +443,7 @@ static uint64_t h_foreach_start(Ux *u, uint64_t mh, int64_t col, int64_t dir, in
 	it.n = k;
 	for (long i = 0; i < k; i++)
 		order[i] = i;
-	SortCtx sc = { global_of_map(u, m), 0, (int)col, dir < 0 ? -1 : 1, &it };
+	SortCtx sc = { global_of_map(u, m), 0, (int)col, dir < 0 ? -1 : 1, (int)sop, &it };
 	/* a string key's width: the key size less the long keys, per string */
 	if (sc.g) {
 		int nstr = __builtin_popcount(sc.g->key_strings);
@@ -599,7 +606,7 @@ static uint64_t call(Ux *u, int64_t id)
 		return 0;
 	}
 	case BSTAP_UH_FOREACH_START:
-		return h_foreach_start(u, r[1], (int64_t)r[2], (int64_t)r[3], (int64_t)r[4]);
+		return h_foreach_start(u, r[1], (int64_t)r[2], (int64_t)r[3], (int64_t)r[4], (int64_t)r[5]);
 	case BSTAP_UH_FOREACH_NEXT:
 		return h_foreach_next(u, r[1], r[2], r[3]);
 	case BSTAP_UH_DELETE_ALL:

@@ -94,7 +94,8 @@ struct bstap_uprog {
  * numbers).  Arguments in r1..r5, result in r0, like BPF helpers. */
 enum bstap_uhelper {
 	/* r1 = map, r2 = sort column (0 none, -1 value, k key k), r3 = +1/-1,
-	 * r4 = limit (< 0 none): a handle to a sorted snapshot of the array */
+	 * r4 = limit (< 0 none), r5 = for arrays of statistics, the enum
+	 * bstap_stat_op the value sorts by: a handle to a sorted snapshot */
 	BSTAP_UH_FOREACH_START = 0x10000,
 	/* r1 = handle, r2 = key buffer, r3 = value buffer: 1 and the next
 	 * element copied out, or 0 at the end */
