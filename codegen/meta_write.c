@@ -41,8 +41,22 @@ void *meta_build(CgObject *o, size_t *len)
 	for (int i = 0; i < o->nformats; i++)
 		nfargs += o->formats[i].nargs;
 
+	/* the source position of each instruction of each kernel program, so
+	 * that a verifier refusal can name the script line */
+	int nlines = 0;
+	for (int i = 0; i < o->nprogs; i++)
+		nlines += o->progs[i].ninsns;
+	uint32_t *lines = arena_alloc(o->a, sizeof *lines * (size_t)(nlines + 1));
+	int li = 0, pk = 0;
 	struct bstap_probe *probes = arena_alloc(o->a, sizeof *probes * (size_t)(o->nprobes + 1));
 	for (int i = 0; i < o->nprobes; i++) {
+		if (*o->probe_strs[3 * i]) {
+			const ElfProg *p = &o->progs[pk++];
+			o->probes[i].lines = (uint32_t)li;
+			o->probes[i].ninsns = (uint32_t)p->ninsns;
+			for (int k = 0; k < p->ninsns; k++)
+				lines[li++] = p->srcpos && p->srcpos[k] >= 0 ? (uint32_t)p->srcpos[k] : UINT32_MAX;
+		}
 		probes[i] = o->probes[i];
 		probes[i].prog = str_add(&st, o->probe_strs[3 * i]);
 		probes[i].target = str_add(&st, o->probe_strs[3 * i + 1]);
@@ -141,6 +155,7 @@ void *meta_build(CgObject *o, size_t *len)
 	PLACE(nprobes, probes_off, o->nprobes, struct bstap_probe);
 	PLACE(nmaps, maps_off, o->nmaps, struct bstap_map);
 	PLACE(nuprogs, uprogs_off, o->nuprogs, struct bstap_uprog);
+	PLACE(nlines, lines_off, nlines, uint32_t);
 	PLACE(ninsns, insns_off, o->nuinsns, struct bpf_insn);
 	PLACE(nformats, formats_off, o->nformats, struct bstap_format);
 	PLACE(nfargs, fargs_off, nfargs, struct bstap_farg);
@@ -156,6 +171,7 @@ void *meta_build(CgObject *o, size_t *len)
 	memcpy(blob + h.probes_off, probes, sizeof *probes * (size_t)o->nprobes);
 	memcpy(blob + h.maps_off, maps, sizeof *maps * (size_t)o->nmaps);
 	memcpy(blob + h.uprogs_off, o->uprogs, sizeof *o->uprogs * (size_t)o->nuprogs);
+	memcpy(blob + h.lines_off, lines, sizeof *lines * (size_t)nlines);
 	memcpy(blob + h.insns_off, o->uinsns, sizeof *o->uinsns * (size_t)o->nuinsns);
 	memcpy(blob + h.formats_off, fmts, sizeof *fmts * (size_t)o->nformats);
 	memcpy(blob + h.fargs_off, fargs, sizeof *fargs * (size_t)nfargs);

@@ -38,6 +38,7 @@ int meta_parse(RtMeta *m, const void *blob, size_t len, char *err, size_t errlen
 	    !table_ok(len, h->maps_off, h->nmaps, sizeof(struct bstap_map)) ||
 	    !table_ok(len, h->uprogs_off, h->nuprogs, sizeof(struct bstap_uprog)) ||
 	    !table_ok(len, h->insns_off, h->ninsns, sizeof(struct bpf_insn)) ||
+	    !table_ok(len, h->lines_off, h->nlines, sizeof(uint32_t)) ||
 	    !table_ok(len, h->strtab_off, h->strtab_len, 1) || h->strtab_len == 0 ||
 	    b[h->strtab_off + h->strtab_len - 1] != 0) {
 		snprintf(err, errlen, "corrupt %s section", BSTAP_SEC_META);
@@ -53,6 +54,7 @@ int meta_parse(RtMeta *m, const void *blob, size_t len, char *err, size_t errlen
 	m->maps = (const void *)(b + h->maps_off);
 	m->uprogs = (const void *)(b + h->uprogs_off);
 	m->insns = (const void *)(b + h->insns_off);
+	m->lines = (const void *)(b + h->lines_off);
 	m->strtab = b + h->strtab_off;
 	m->strtab_len = h->strtab_len;
 	for (uint32_t i = 0; i < h->nformats; i++) {
@@ -81,6 +83,8 @@ int meta_parse(RtMeta *m, const void *blob, size_t len, char *err, size_t errlen
 		uint32_t k = m->probes[i].kind;
 		if ((k == BSTAP_PROBE_BEGIN || k == BSTAP_PROBE_END || k == BSTAP_PROBE_ERROR) &&
 		    m->probes[i].uprog >= h->nuprogs)
+			goto corrupt;
+		if (m->probes[i].lines > h->nlines || m->probes[i].ninsns > h->nlines - m->probes[i].lines)
 			goto corrupt;
 	}
 	for (uint32_t i = 0; i < h->nerrors; i++)

@@ -128,6 +128,7 @@ typedef struct RtMeta {
 	const struct bstap_map *maps;
 	const struct bstap_uprog *uprogs;
 	const struct bpf_insn *insns;
+	const uint32_t *lines;
 	const char *strtab;
 	uint32_t strtab_len;
 } RtMeta;

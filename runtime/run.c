@@ -262,6 +262,22 @@ static void explain_load_failure(Run *r, int err)
 		if (strstr(log, key)) {
 			rt_err("the kernel's verifier rejected probe %s (program %s)", meta_str(&r->meta, p->pp),
 			       meta_str(&r->meta, p->prog));
+			/* the last instruction the verifier names: "123: (79) ..." */
+			long last = -1;
+			for (const char *q = log; (q = strchr(q, '\n')); q++) {
+				char *end;
+				long idx = strtol(q + 1, &end, 10);
+				if (end != q + 1 && end[0] == ':' && end[1] == ' ' && end[2] == '(')
+					last = idx;
+			}
+			if (last >= 0 && (uint32_t)last < p->ninsns) {
+				uint32_t sp = r->meta.lines[p->lines + (uint32_t)last];
+				if (sp < r->meta.hdr->nsrcpos) {
+					const struct bstap_srcpos *sp_ = &r->meta.srcpos[sp];
+					fprintf(stderr, "        at: %s:%u:%u (instruction %ld)\n",
+					        meta_str(&r->meta, sp_->file), sp_->line, sp_->col, last);
+				}
+			}
 			if (r->opt->verbose) {
 				/* the verifier's last lines */
 				const char *end = log + strlen(log);

@@ -113,6 +113,7 @@ t_verifier_refusal() {
 		2>"$W/e" >/dev/null || return 1
 	cat "$W/e"
 	grep -q 'verifier rejected probe kernel.trace("syscalls:sys_enter_kill")' "$W/e" || return 1
+	grep -q '^        at: <input>:1:[0-9]* (instruction [0-9]*)$' "$W/e" || return 1
 	! timeout 10 "$BSTAP" -I "$W/badtap" -e 'probe begin { printf("%d\n", bad()) }' 2>"$W/e" >/dev/null || return 1
 	cat "$W/e"
 	grep -q "ERROR: in probe begin: invalid memory access" "$W/e"

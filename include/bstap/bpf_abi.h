@@ -33,12 +33,14 @@ struct bstap_meta_hdr {
 	uint32_t nerrors, errors_off;     /* struct bstap_errsite[] */
 	uint32_t nmaps, maps_off;         /* struct bstap_map[] (by map index) */
 	uint32_t nuprogs, uprogs_off;     /* struct bstap_uprog[] */
+	uint32_t nlines, lines_off;       /* uint32_t[]: per instruction of each kernel
+	                                   * program, its srcpos index (or ~0) */
 	uint32_t ninsns, insns_off;       /* struct bpf_insn[] of user-space probes */
 	uint32_t strtab_off, strtab_len;  /* NUL-terminated strings */
 	uint32_t globals_size;            /* value size of BSTAP_MAP_GLOBALS */
 	uint32_t flags;
 	uint32_t scratch_size;            /* bytes of BSTAP_MAP_SCRATCH's value */
-	uint32_t reserved[5];
+	uint32_t reserved[3];
 };
 
 /* Strings are offsets into the string table. */
@@ -72,6 +74,9 @@ struct bstap_probe {
 	int64_t arg, arg2, arg3; /* kind-specific (begin/end: the order N) */
 	uint32_t flags;          /* BSTAP_PF_* */
 	uint32_t uprog;          /* user-space probes: index of its struct bstap_uprog */
+	uint32_t lines;          /* kernel probes: first entry of its instructions in
+	                          * the lines table */
+	uint32_t ninsns;         /* kernel probes: its number of instructions */
 };
 
 #define BSTAP_PF_OPTIONAL 1u    /* '?': a failure to attach is not an error */
