@@ -149,6 +149,12 @@ bool stat_value(const int64_t *s, int op, int64_t *out);
 /* print(@hist_*(x)) of a merged statistic, in stap's layout. */
 void stat_print_hist(OutBuf *out, const int64_t *s, const struct bstap_global *g);
 
+/* --------------------------------------------------------------- report.c */
+
+struct bpf_object;
+/* Print the globals written but never read, as stap does at the end. */
+void rt_report_globals(OutBuf *out, const RtMeta *meta, struct bpf_object *obj, const char *data);
+
 /* ---------------------------------------------------------------- uexec.c */
 
 /* What the user-space executor runs against. */

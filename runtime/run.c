@@ -492,23 +492,6 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void print_end_globals(Run *r)
-{
-	for (uint32_t i = 0; i < r->meta.hdr->nglobals; i++) {
-		const struct bstap_global *g = &r->meta.globals[i];
-		if (!(g->flags & BSTAP_GF_PRINT_AT_END) || !r->data)
-			continue;
-		const char *base = (const char *)r->data + g->off;
-		if (g->kind == BSTAP_GLOBAL_LONG) {
-			int64_t v;
-			memcpy(&v, base, 8);
-			ob_printf(&r->out, "%s=%lld\n", meta_str(&r->meta, g->name), (long long)v);
-		} else {
-			ob_printf(&r->out, "%s=\"%.*s\"\n", meta_str(&r->meta, g->name), (int)strnlen(base, g->size), base);
-		}
-	}
-}
-
 static void cleanup(Run *r)
 {
 	rt_links_destroy(&r->links);
@@ -614,7 +597,7 @@ int rt_run(const void *image, size_t len, const char *name, const RtOptions *opt
 	ring_buffer__consume(r->rb);
 	run_once_probes(r, r->error ? BSTAP_PROBE_ERROR : BSTAP_PROBE_END);
 	ring_buffer__consume(r->rb);
-	print_end_globals(r);
+	rt_report_globals(&r->out, &r->meta, r->obj, (const char *)r->data);
 	flush_out(r);
 	uint64_t lost = r->data[BSTAP_DATA_LOST / 8];
 	if (lost && opt->warnings)

@@ -21,7 +21,23 @@ typedef struct {
 	FuncDecl *fn;      /* the function being typed, or NULL in a probe */
 	bool report;       /* the final walk: report errors */
 	bool changed;
+	bool lhs;          /* typing the target of an assignment: a write */
 } TCtx;
+
+/* Reads and writes of globals: stap prints, at the end of a run, the
+ * globals a script wrote but never read.  x++, x += v and x <<< v write. */
+static void mark(TCtx *c, Symbol *sym)
+{
+	if (!c->report || !sym || sym->kind != SYM_GLOBAL)
+		return;
+	if (c->lhs)
+		sym->written = true;
+	else
+		sym->read = true;
+}
+
+/* Type the target of an assignment as a write. */
+static void lvalue(TCtx *c, Node *n, TypeKind want);
 
 static TypeKind expr(TCtx *c, Node *n);
 static void stmt(TCtx *c, Node *n);
@@ -140,8 +156,13 @@ static void stat_operand(TCtx *c, Node *x)
 	Symbol *sym = x->kind == AST_INDEX ? (x->lhs ? x->lhs->sym : NULL) : x->sym;
 	if (!sym)
 		return;
-	if (x->kind == AST_INDEX)
+	mark(c, sym);
+	if (x->kind == AST_INDEX) {
+		bool w = c->lhs;
+		c->lhs = false;
 		keys(c, x);
+		c->lhs = w;
+	}
 	set_sym(c, sym, TY_STATS, &x->loc, &x->loc);
 	x->type = TY_STATS;
 }
@@ -307,14 +328,23 @@ static TypeKind expr_kind(TCtx *c, Node *n)
 	case AST_STR:
 		return TY_STRING;
 	case AST_VAR:
+		mark(c, n->sym);
 		if (n->sym && n->sym->is_array && c->report)
 			diag_at(DIAG_ERROR, "semantic error", &n->loc, "array '%s' used without an index", n->name);
 		return n->sym ? n->sym->type : TY_UNKNOWN;
-	case AST_INDEX:
+	case AST_INDEX: {
+		bool w = c->lhs;
+		c->lhs = false; /* the keys are read */
 		keys(c, n);
+		c->lhs = w;
+		if (n->lhs)
+			mark(c, n->lhs->sym);
 		return n->lhs && n->lhs->sym ? n->lhs->sym->type : TY_UNKNOWN;
+	}
 	case AST_IN:
 		keys(c, n);
+		if (n->lhs)
+			mark(c, n->lhs->sym);
 		return TY_LONG;
 	case AST_TARGET: {
 		const Access *acc = n->aux;
@@ -377,32 +407,36 @@ static TypeKind expr_kind(TCtx *c, Node *n)
 				return TY_UNKNOWN;
 			}
 			if (r == TY_UNKNOWN) {
+				c->lhs = true;
 				TypeKind l = expr(c, n->lhs);
+				c->lhs = false;
 				expect(c, n->rhs, l);
 				return l;
 			}
-			expect(c, n->lhs, r);
+			lvalue(c, n->lhs, r);
 			return r;
 		}
 		case OP_CONCAT_ASSIGN:
 			want = TY_STRING;
 			break;
 		case OP_AGG:
+			c->lhs = true;
 			stat_operand(c, n->lhs);
+			c->lhs = false;
 			expect(c, n->rhs, TY_LONG);
 			return TY_VOID;
 		default: /* the arithmetic compound assignments */
 			want = TY_LONG;
 			break;
 		}
-		expect(c, n->lhs, want);
+		lvalue(c, n->lhs, want);
 		expect(c, n->rhs, want);
 		return want;
 	}
 	case AST_INCDEC:
 		if (n->lhs->kind != AST_VAR && n->lhs->kind != AST_INDEX && c->report)
 			diag_at(DIAG_ERROR, "semantic error", &n->lhs->loc, "cannot increment this expression");
-		expect(c, n->lhs, TY_LONG);
+		lvalue(c, n->lhs, TY_LONG);
 		return TY_LONG;
 	case AST_REGEX:
 		expect(c, n->lhs, TY_STRING);
@@ -422,6 +456,13 @@ static TypeKind expr_kind(TCtx *c, Node *n)
 		break;
 	}
 	return TY_UNKNOWN;
+}
+
+static void lvalue(TCtx *c, Node *n, TypeKind want)
+{
+	c->lhs = true;
+	expect(c, n, want);
+	c->lhs = false;
 }
 
 static TypeKind expr(TCtx *c, Node *n)
@@ -499,6 +540,7 @@ static void stmt(TCtx *c, Node *n)
 		return;
 	case AST_FOREACH: {
 		Symbol *arr = n->lhs && n->lhs->kind == AST_VAR ? n->lhs->sym : NULL;
+		mark(c, arr);
 		if (arr) {
 			for (int i = 0; i < n->args.n && i < 9; i++) {
 				Node *k = n->args.v[i];
@@ -564,7 +606,7 @@ static void report_unknown(Symbol *sym, const char *where)
 
 int types_infer(Session *s)
 {
-	TCtx c = {s, NULL, false, true};
+	TCtx c = {s, NULL, false, true, false};
 	while (c.changed) {
 		c.changed = false;
 		walk_all(&c);
