@@ -120,6 +120,7 @@ int cg_compile(Session *s, CgObject *o)
 	memset(o, 0, sizeof *o);
 	o->s = s;
 	o->a = s->arena;
+	o->map_rodata = -1;
 	void *init = layout_globals(s, o);
 	o->map_events = cg_add_map(o, (ElfMap){ .name = BSTAP_MAP_EVENTS, .kind = ELF_MAP_BTF,
 	                                     .type = BPF_MAP_TYPE_RINGBUF, .max_entries = 1u << 20 });
@@ -164,6 +165,10 @@ int cg_compile(Session *s, CgObject *o)
 		o->probe_strs[3 * k] = name;
 		o->probe_strs[3 * k + 1] = arena_strdup(o->a, prov->attach_target(inst));
 		o->probe_strs[3 * k + 2] = inst->pp_text;
+	}
+	if (o->map_rodata >= 0) {
+		o->maps[o->map_rodata].value_size = o->rodata_len;
+		o->maps[o->map_rodata].init = o->rodata;
 	}
 	if (o->scratch_size == 0)
 		o->scratch_size = 8;

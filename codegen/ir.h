@@ -154,6 +154,9 @@ typedef struct CgObject {
 	ElfMap *maps;
 	int nmaps, capmaps;
 	int map_events, map_scratch, map_data;
+	int map_rodata;            /* constant strings for kernel helpers, -1 until needed */
+	char *rodata;              /* its contents */
+	uint32_t rodata_len, rodata_cap;
 	CgFormat *formats;
 	int nformats, capformats;
 	CgErrSite *errs;

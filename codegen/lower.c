@@ -232,15 +232,15 @@ static void string_into(Lower *L, Node *n, int dst, int off)
 /* ------------------------------------------------------------ printf */
 
 /* Build a printf record from args[first..] with format fmt. */
-static void emit_printf(Lower *L, const SrcLoc *loc, const char *fmt, Node **args, int nargs)
+/* The arguments of a printf-style call, evaluated (before anything is
+ * reserved: a run-time error inside an argument must not leave a
+ * reservation behind), and the format registered in the object: its id. */
+static int printf_args(Lower *L, const char *fmt, Node **args, int nargs, int **vals_out, uint32_t *size_out)
 {
 	CgObject *o = L->o;
-	IrFunc *f = L->f;
-	/* evaluate everything before reserving: a run-time error inside an
-	 * argument must not leave a reservation behind */
 	int *vals = arena_alloc(L->a, sizeof(int) * (size_t)(nargs + 1));
 	struct bstap_farg *fa = arena_alloc(L->a, sizeof *fa * (size_t)(nargs + 1));
-	uint32_t size = sizeof(struct bstap_rec_hdr);
+	uint32_t size = 0;
 	for (int i = 0; i < nargs; i++) {
 		Node *a = args[i];
 		if (a->type == TY_STRING) {
@@ -255,10 +255,34 @@ static void emit_printf(Lower *L, const SrcLoc *loc, const char *fmt, Node **arg
 	}
 	o->formats = arena_grow(o->a, o->formats, &o->capformats, o->nformats + 1, sizeof *o->formats);
 	int id = o->nformats++;
-	for (int i = 0; i < nargs; i++)
-		fa[i].off -= sizeof(struct bstap_rec_hdr);
-	o->formats[id] = (CgFormat){ .fmt = fmt, .args = fa, .nargs = nargs,
-	                             .size = size - (uint32_t)sizeof(struct bstap_rec_hdr) };
+	o->formats[id] = (CgFormat){ .fmt = fmt, .args = fa, .nargs = nargs, .size = size };
+	*vals_out = vals;
+	*size_out = size;
+	return id;
+}
+
+/* Store the evaluated arguments as the format's payload at base+off. */
+static void printf_payload(Lower *L, int id, Node **args, const int *vals, int base, int off)
+{
+	const CgFormat *cf = &L->o->formats[id];
+	for (int i = 0; i < cf->nargs; i++) {
+		int at = off + (int)cf->args[i].off;
+		if (cf->args[i].kind == BSTAP_FARG_LONG)
+			ir_emit_stx(L->f, BPF_DW, base, (int16_t)at, vals[i]);
+		else if (args[i]->kind == AST_STR)
+			store_literal(L, base, at, args[i]->str, args[i]->slen, L->cap);
+		else
+			copy_string(L, base, at, vals[i], L->cap);
+	}
+}
+
+/* Build a printf record: a ring-buffer reservation filled and submitted. */
+static void emit_printf(Lower *L, const SrcLoc *loc, const char *fmt, Node **args, int nargs)
+{
+	int *vals;
+	uint32_t size;
+	int id = printf_args(L, fmt, args, nargs, &vals, &size);
+	size += sizeof(struct bstap_rec_hdr);
 	if (size > 32768) {
 		lower_fail(L, loc, "printf record is too large (limit 32768 bytes)");
 		return;
@@ -266,16 +290,31 @@ static void emit_printf(Lower *L, const SrcLoc *loc, const char *fmt, Node **arg
 	int skip;
 	int rec = rec_reserve(L, size, &skip);
 	rec_header(L, rec, BSTAP_REC_PRINTF, id);
-	for (int i = 0; i < nargs; i++) {
-		int off = (int)(fa[i].off + sizeof(struct bstap_rec_hdr));
-		if (fa[i].kind == BSTAP_FARG_LONG)
-			ir_emit_stx(f, BPF_DW, rec, (int16_t)off, vals[i]);
-		else if (args[i]->kind == AST_STR)
-			store_literal(L, rec, off, args[i]->str, args[i]->slen, L->cap);
-		else
-			copy_string(L, rec, off, vals[i], L->cap);
-	}
+	printf_payload(L, id, args, vals, rec, sizeof(struct bstap_rec_hdr));
 	rec_submit(L, rec, skip);
+}
+
+int lower_sprintf(Lower *L, Node *n)
+{
+	IrFunc *f = L->f;
+	const char *fmt = n->args.v[0]->str;
+	Node **args = n->args.v + 1;
+	int nargs = n->args.n - 1;
+	if (!L->user)
+		return lower_sprintf_kernel(L, n, fmt, args, nargs);
+	/* in user space the runtime's printf engine formats the payload */
+	int *vals;
+	uint32_t size;
+	int id = printf_args(L, fmt, args, nargs, &vals, &size);
+	int payload = scratch_ptr(L, scratch_alloc(L, (int)size + 8));
+	printf_payload(L, id, args, vals, payload, 0);
+	int dst = scratch_ptr(L, scratch_alloc(L, L->cap));
+	ir_emit_mov(f, 1, dst);
+	ir_emit_movi(f, 2, L->cap);
+	ir_emit_movi(f, 3, id);
+	ir_emit_mov(f, 4, payload);
+	ir_emit_call(f, BSTAP_UH_SPRINTF, 4);
+	return dst;
 }
 
 /* print/println/printd/printdln: a format made from the argument types. */
@@ -398,6 +437,8 @@ static int call(Lower *L, Node *n)
 {
 	const char *nm = n->name;
 	if (!n->func) {
+		if (!strcmp(nm, "sprintf"))
+			return lower_sprintf(L, n);
 		if (!strcmp(nm, "printf")) {
 			Node *fmt = n->args.v[0];
 			emit_printf(L, &n->loc, fmt->str, n->args.v + 1, n->args.n - 1);

@@ -98,6 +98,10 @@ void lower_foreach(Lower *L, Node *n, void (*body)(Lower *, Node *, int brk, int
 void lower_store_long(Lower *L, Node *var, int v);
 void lower_store_string(Lower *L, Node *var, int src);
 
+/* lower.c, sprintf.c: sprintf(fmt, ...) into a fresh string buffer */
+int lower_sprintf(Lower *L, Node *n);
+int lower_sprintf_kernel(Lower *L, Node *n, const char *fmt, Node **args, int nargs);
+
 /* stats.c */
 int lower_stat_buckets(const Symbol *sym);
 void lower_stat_add(Lower *L, Node *n);          /* x <<< v */

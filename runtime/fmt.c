@@ -530,3 +530,23 @@ void fmt_format(OutBuf *out, const char *fmt, const FmtArg *args, int nargs)
 		}
 	}
 }
+
+/* ------------------------------------------------------------ payloads */
+
+void rt_format_payload(OutBuf *out, const RtMeta *m, const struct bstap_format *f, const char *payload)
+{
+	FmtArg args[64];
+	int n = (int)f->nargs < 64 ? (int)f->nargs : 64;
+	for (int i = 0; i < n; i++) {
+		const struct bstap_farg *a = &m->fargs[f->farg0 + (uint32_t)i];
+		if (a->kind == BSTAP_FARG_LONG) {
+			int64_t v;
+			memcpy(&v, payload + a->off, 8);
+			args[i] = (FmtArg){ .kind = FMT_ARG_LONG, .l = v };
+		} else {
+			const char *s = payload + a->off;
+			args[i] = (FmtArg){ .kind = FMT_ARG_STRING, .s = s, .slen = strnlen(s, a->size) };
+		}
+	}
+	fmt_format(out, meta_str(m, f->fmt), args, n);
+}

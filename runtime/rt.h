@@ -133,6 +133,9 @@ typedef struct RtMeta {
 	uint32_t strtab_len;
 } RtMeta;
 
+/* Format a printf record's payload (or sprintf's) with format f. */
+void rt_format_payload(OutBuf *out, const RtMeta *m, const struct bstap_format *f, const char *payload);
+
 /* Validate the blob (bounds of every table and string).  0 or -1 + err. */
 int meta_parse(RtMeta *m, const void *blob, size_t len, char *err, size_t errlen);
 const char *meta_str(const RtMeta *m, bstap_str s);

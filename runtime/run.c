@@ -113,24 +113,6 @@ static void flush_out(Run *r)
 	}
 }
 
-static void print_record(Run *r, const struct bstap_format *f, const char *payload)
-{
-	FmtArg args[64];
-	int n = (int)f->nargs < 64 ? (int)f->nargs : 64;
-	for (int i = 0; i < n; i++) {
-		const struct bstap_farg *a = &r->meta.fargs[f->farg0 + (uint32_t)i];
-		if (a->kind == BSTAP_FARG_LONG) {
-			int64_t v;
-			memcpy(&v, payload + a->off, 8);
-			args[i] = (FmtArg){ .kind = FMT_ARG_LONG, .l = v };
-		} else {
-			const char *s = payload + a->off;
-			args[i] = (FmtArg){ .kind = FMT_ARG_STRING, .s = s, .slen = strnlen(s, a->size) };
-		}
-	}
-	fmt_format(&r->out, meta_str(&r->meta, f->fmt), args, n);
-}
-
 /* ERROR: MESSAGE near THING at FILE:LINE:COL; msg overrides the site's
  * message (error(msg) has a run-time one). */
 static void report_error(Run *r, uint32_t id, const char *msg, size_t msglen)
@@ -165,7 +147,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	switch (h.kind) {
 	case BSTAP_REC_PRINTF:
 		if (h.id < r->meta.hdr->nformats && size - sizeof h >= r->meta.formats[h.id].size)
-			print_record(r, &r->meta.formats[h.id], (const char *)data + sizeof h);
+			rt_format_payload(&r->out, &r->meta, &r->meta.formats[h.id], (const char *)data + sizeof h);
 		break;
 	case BSTAP_REC_EXIT:
 		r->stop = true;

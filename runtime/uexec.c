@@ -507,6 +507,28 @@ static uint64_t h_foreach_next(Ux *u, uint64_t h, uint64_t keybuf, uint64_t valb
 	return 1;
 }
 
+/* ------------------------------------------------------------ sprintf */
+
+static uint64_t h_sprintf(Ux *u, uint64_t dst, uint64_t size, uint64_t id, uint64_t payload)
+{
+	const RtMeta *meta = u->env->meta;
+	if (id >= meta->hdr->nformats || size == 0 || size > (1u << 16)) {
+		ux_fail(u, "bad sprintf %llu", (unsigned long long)id);
+		return 0;
+	}
+	const struct bstap_format *f = &meta->formats[id];
+	char *d = mem(u, dst, size), *p = mem(u, payload, f->size ? f->size : 1);
+	if (!d || !p)
+		return 0;
+	OutBuf ob = {0};
+	rt_format_payload(&ob, meta, f, p);
+	size_t n = ob.len < size - 1 ? ob.len : size - 1;
+	memcpy(d, ob.p ? ob.p : "", n);
+	d[n] = 0;
+	ob_free(&ob);
+	return n;
+}
+
 /* ------------------------------------------------------------ helpers */
 
 static uint64_t h_read(Ux *u, uint64_t dst, uint64_t size, uint64_t src, bool str)
@@ -615,6 +637,8 @@ static uint64_t call(Ux *u, int64_t id)
 		return h_stat(u, r[1], r[2], r[3], r[4]);
 	case BSTAP_UH_PRINT_HIST:
 		return h_print_hist(u, r[1], r[2], r[3]);
+	case BSTAP_UH_SPRINTF:
+		return h_sprintf(u, r[1], r[2], r[3], r[4]);
 	default:
 		ux_fail(u, "helper %llu is not available in begin/end probes", (unsigned long long)id);
 		return 0;

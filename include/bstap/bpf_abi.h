@@ -113,6 +113,9 @@ enum bstap_uhelper {
 	BSTAP_UH_STAT,
 	/* r1 = map, r2 = key, r3 = the global's index: print its histogram */
 	BSTAP_UH_PRINT_HIST,
+	/* r1 = destination, r2 = its size, r3 = format index, r4 = payload
+	 * (laid out as a printf record's): sprintf */
+	BSTAP_UH_SPRINTF,
 };
 
 /* What BSTAP_UH_STAT computes, over every CPU. */
