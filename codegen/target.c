@@ -40,6 +40,10 @@ int target_value(Lower *L, Node *n)
 		copy_string(L, buf, 0, src, L->cap);
 		return buf;
 	}
+	case ACC_DWARF:
+		return target_dwarf_value(L, n);
+	case ACC_KMEM_CHAIN:
+		return target_kernel_value(L, n);
 	}
 	return v;
 }

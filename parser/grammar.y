@@ -1,16 +1,15 @@
 /* grammar.y - the SystemTap grammar (bison, pure, LALR(1) with LAC).
  *
  * Token flow:  lexer.l (raw tokens) -> preprocess.c (@define, macros,
- * %( %? %: %)) -> stplex() below (token shaping) -> this grammar.
+ * %( %? %: %), then token shaping) -> this grammar.
  *
- * The shaper does the few things an LALR(1) grammar cannot do with one token
- * of lookahead, all of which stap's hand-written parser does by peeking:
- *  - adjacent string literals are joined ("a" "b" is "ab");
- *  - in a probe point list, the pieces of a component name written without
- *    spaces are glued into one COMPNAME (syscall.*, sys_*_at, function);
- *    keywords are names there (.return), and a '{' that opens a group of
- *    alternatives (kernel.{a,b}) becomes PP_LBRACE;
- *  - `return` directly before ';' or '}' becomes RETURN0 (no value).
+ * The shaping (preprocess.c) does the few things an LALR(1) grammar cannot
+ * do with one token of lookahead, which stap's hand-written parser does by
+ * peeking: adjacent string literals are joined; in a probe point list the
+ * pieces of a component name written without spaces are glued into one
+ * COMPNAME (syscall.*, sys_*_at, .return) and a '{' opening a group of
+ * alternatives (kernel.{a,b}) becomes PP_LBRACE; `return` directly before
+ * ';' or '}' becomes RETURN0 (no value).
  *
  * Statements need no ';' in SystemTap, so an expression statement ends
  * wherever the expression cannot go on: `x = 1 -y` is `x = 1 - y`, as in
@@ -121,13 +120,6 @@ struct ParseCtx {
 	Function **func_tail;
 	Global **glob_tail;
 	Embedded **emb_tail;
-	/* token shaping */
-	Token la[2];          /* lookahead from the preprocessor */
-	int nla;
-	int prev_kind;        /* the kind last returned to the parser */
-	bool pp_mode;         /* inside a probe point list */
-	int pp_paren, pp_group;
-	bool in_function;
 };
 
 static int stplex(STPSTYPE *lval, SrcLoc *lloc, ParseCtx *ctx);
@@ -985,21 +977,15 @@ value
 			$$->name = $1.text;
 			$$->args = $3;
 		}
-	| IDENT '(' hist_op ')'
-		{
-			$$ = mk(ctx, AST_CALL, @1);
-			$$->name = $1.text;
-			nodelist_add(ctx->a, &$$->args, $3);
-			if (strcmp($1.text, "print") && strcmp($1.text, "println") &&
-			    strcmp($1.text, "sprint") && strcmp($1.text, "sprintln"))
-				perr(ctx, &@3, "base histogram operator where expression expected");
-		}
 	| IDENT '[' idx_keys ']'
 		{
 			$$ = mk(ctx, AST_INDEX, @1);
 			$$->lhs = mk_var(ctx, &$1);
 			$$->args = $3;
 		}
+	/* a bare histogram is only an argument of print() and friends:
+	 * checked by check_tree() once the body is complete */
+	| hist_op %prec LOWEST		{ $$ = $1; }
 	| hist_op '[' expr ']'
 		{
 			$$ = mk(ctx, AST_INDEX, @1);
@@ -1095,176 +1081,15 @@ indexable
 
 %%
 
-/* ============================================================ token shaping */
+/* ============================================================ tokens */
 
-static Token *peek_tok(ParseCtx *ctx)
-{
-	if (ctx->nla == 0) {
-		pp_next(ctx->pp, &ctx->la[0]);
-		ctx->nla = 1;
-	}
-	return &ctx->la[0];
-}
-
-static Token next_tok(ParseCtx *ctx)
-{
-	peek_tok(ctx);
-	ctx->nla = 0;
-	return ctx->la[0];
-}
-
-static bool is_keyword(int k)
-{
-	switch (k) {
-	case PROBE: case GLOBAL: case PRIVATE: case FUNCTION: case IF: case ELSE:
-	case FOR: case FOREACH: case IN: case LIMIT: case RETURN: case DELETE:
-	case WHILE: case BREAK: case CONTINUE: case NEXT: case STRING_KW:
-	case LONG_KW: case TRY: case CATCH:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* Pieces of a probe point component name: stap glues identifiers, keywords
- * and '*' written without space between them. */
-static bool is_name_piece(int k)
-{
-	return k == IDENT || k == '*' || is_keyword(k);
-}
-
-/* Tokens after which a probe point component name starts. */
-static bool is_pp_separator(int k)
-{
-	return k == PROBE || k == '.' || k == ',' || k == '=' || k == ADD_ASSIGN ||
-	       k == PP_LBRACE;
-}
-
-/* End of `t` as an offset, when `n` continues it in the same text. */
-static bool adjacent(const Token *t, const Token *n)
-{
-	return !n->space_before && n->loc.file == t->loc.file &&
-	       n->loc.off == t->loc.off + t->loc.len;
-}
-
-static void join_strings(ParseCtx *ctx, Token *t)
-{
-	if (peek_tok(ctx)->kind != STRING)
-		return;
-	size_t len = t->len, cap = len + 64;
-	char *buf = arena_alloc(ctx->a, cap);
-	memcpy(buf, t->text, t->len);
-	while (peek_tok(ctx)->kind == STRING) {
-		Token n = next_tok(ctx);
-		if (len + n.len + 1 > cap) {
-			int icap = (int)cap;
-			buf = arena_grow(ctx->a, buf, &icap, (int)(len + n.len + 1), 1);
-			cap = (size_t)icap;
-		}
-		memcpy(buf + len, n.text, n.len);
-		len += n.len;
-		if (n.loc.file == t->loc.file && n.loc.off >= t->loc.off)
-			t->loc.len = n.loc.off + n.loc.len - t->loc.off;
-	}
-	buf[len] = '\0';
-	t->text = buf;
-	t->len = len;
-}
-
-/* In a probe point list: glue component names, tell a group '{' from the
- * body '{', and leave probe point mode at the body. */
-static int shape_pp(ParseCtx *ctx, Token *t)
-{
-	int k = t->kind;
-	if (ctx->pp_paren > 0) {
-		if (k == '(')
-			ctx->pp_paren++;
-		else if (k == ')')
-			ctx->pp_paren--;
-		return k;
-	}
-	if (k == '(') {
-		ctx->pp_paren++;
-		return k;
-	}
-	if (k == '{') {
-		if (is_pp_separator(ctx->prev_kind)) {
-			ctx->pp_group++;
-			return PP_LBRACE;
-		}
-		ctx->pp_mode = false;
-		return k;
-	}
-	if (k == '}') {
-		if (ctx->pp_group > 0)
-			ctx->pp_group--;
-		return k;
-	}
-	if (is_name_piece(k) && is_pp_separator(ctx->prev_kind)) {
-		const char *first = k == '*' ? "*" : t->text;
-		size_t len = strlen(first), cap = len + 32;
-		char *buf = arena_alloc(ctx->a, cap);
-		memcpy(buf, first, len);
-		Token last = *t;
-		while (is_name_piece(peek_tok(ctx)->kind) && adjacent(&last, peek_tok(ctx))) {
-			Token n = next_tok(ctx);
-			const char *piece = n.kind == '*' ? "*" : n.text;
-			size_t plen = strlen(piece);
-			if (len + plen + 1 > cap) {
-				int icap = (int)cap;
-				buf = arena_grow(ctx->a, buf, &icap, (int)(len + plen + 1), 1);
-				cap = (size_t)icap;
-			}
-			memcpy(buf + len, piece, plen);
-			len += plen;
-			last = n;
-		}
-		buf[len] = '\0';
-		t->text = buf;
-		t->len = len;
-		t->loc.len = last.loc.off + last.loc.len - t->loc.off;
-		return COMPNAME;
-	}
-	/* A declaration keyword ends a broken probe header (error recovery). */
-	if (k == GLOBAL || k == FUNCTION || k == PRIVATE || k == EMBEDDED)
-		ctx->pp_mode = false;
-	return k;
-}
-
+/* The preprocessor's shaped stream (preprocess.c, layer 3) is the grammar's
+ * token stream. */
 static int stplex(STPSTYPE *lval, SrcLoc *lloc, ParseCtx *ctx)
 {
-	Token t = next_tok(ctx);
-	int k = t.kind;
-	if (k == STRING)
-		join_strings(ctx, &t);
-	else if (ctx->pp_mode)
-		k = shape_pp(ctx, &t);
-
-	switch (k) {
-	case PROBE:
-		ctx->pp_mode = true;
-		ctx->pp_paren = ctx->pp_group = 0;
-		ctx->in_function = false;
-		break;
-	case FUNCTION:
-		ctx->in_function = true;
-		break;
-	case RETURN: {
-		int n = peek_tok(ctx)->kind;
-		if (n == ';' || n == '}' || n == 0)
-			k = RETURN0;
-		if (!ctx->in_function)
-			perr(ctx, &t.loc, "found 'return' not in function context");
-		break;
-	}
-	default:
-		break;
-	}
-	t.kind = k;
-	lval->tok = t;
-	*lloc = t.loc;
-	ctx->prev_kind = k;
-	return k;
+	pp_shaped_next(ctx->pp, &lval->tok);
+	*lloc = lval->tok.loc;
+	return lval->tok.kind;
 }
 
 /* ================================================================= errors */
@@ -1340,6 +1165,15 @@ static int yyreport_syntax_error(const yypcontext_t *pc, ParseCtx *ctx)
 	}
 	char msg[512];
 	msg[0] = '\0';
+	bool brace = false;
+	for (int i = 0; i < n; i++)
+		brace = brace || strcmp(yysymbol_name(exp[i]), "'}'") == 0;
+	const SrcLoc *open = pp_unclosed_brace(ctx->pp);
+	if (la == YYSYMBOL_YYEOF && brace && open) {
+		perr(ctx, loc, "expected '}' at end of input");
+		diag_note(open, "'{' opened here");
+		return 0;
+	}
 	if (ident && number && stmt_kw) {
 		snprintf(msg, sizeof msg, "expected statement");
 	} else if (ident && number) {
@@ -1543,8 +1377,61 @@ static PPList pp_finish(ParseCtx *ctx, PPList l, int opt, Node *cond, SrcLoc opt
 
 /* ---------------------------------------------------------- declarations */
 
+static bool is_hist(const Node *n)
+{
+	return n && n->kind == AST_STAT &&
+	       (n->stat == STAT_HIST_LINEAR || n->stat == STAT_HIST_LOG);
+}
+
+/* Trees deeper than this are refused: every pass walks the AST recursively,
+ * and a left-associative chain (1+1+1+...) grows the tree without growing
+ * bison's stack. */
+#define MAX_NESTING 1000
+
+/* A walk over a finished body: nesting depth, and @hist_log(x) alone, which
+ * is no value: it may only be indexed (a bucket), iterated (foreach, in) or
+ * printed whole (print(@hist_log(x)), stap's special form of print,
+ * println, sprint and sprintln).  Returns false once the depth limit is hit
+ * (reported once). */
+static bool check_tree(ParseCtx *ctx, const Node *n, bool hist_ok, int depth)
+{
+	if (!n)
+		return true;
+	if (depth > MAX_NESTING) {
+		perr(ctx, &n->loc, "expression or statement nesting too deep (limit %d)", MAX_NESTING);
+		return false;
+	}
+	if (is_hist(n) && !hist_ok)
+		perr(ctx, &n->loc, "base histogram operator where expression expected");
+	bool array_lhs = n->kind == AST_INDEX || n->kind == AST_IN || n->kind == AST_FOREACH;
+	bool printer = n->kind == AST_CALL && n->args.n == 1 &&
+		(!strcmp(n->name, "print") || !strcmp(n->name, "println") ||
+		 !strcmp(n->name, "sprint") || !strcmp(n->name, "sprintln"));
+	if (!check_tree(ctx, n->lhs, array_lhs, depth + 1))
+		return false;
+	const Node *kids[] = { n->rhs, n->cond, n->init, n->step, n->then, n->els,
+			       n->value, n->limit };
+	for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++)
+		if (!check_tree(ctx, kids[i], false, depth + 1))
+			return false;
+	for (int i = 0; i < n->args.n; i++)
+		if (!check_tree(ctx, n->args.v[i], printer, depth + 1))
+			return false;
+	for (int i = 0; i < n->body.n; i++)
+		if (!check_tree(ctx, n->body.v[i], false, depth + 1))
+			return false;
+	for (int i = 0; i < n->ncomps; i++)
+		if (!check_tree(ctx, n->comps[i].index, false, depth + 1))
+			return false;
+	return true;
+}
+
 static void add_probe(ParseCtx *ctx, Probe *p)
 {
+	check_tree(ctx, p->body, false, 0);
+	check_tree(ctx, p->body2, false, 0);
+	for (ProbePoint *pp = p->points; pp; pp = pp->next)
+		check_tree(ctx, pp->cond, false, 0);
 	*ctx->probe_tail = p;
 	ctx->probe_tail = &p->next;
 }
@@ -1573,6 +1460,7 @@ static void add_globals(ParseCtx *ctx, Global *g, bool priv)
 
 static void add_function(ParseCtx *ctx, Function *f, bool priv)
 {
+	check_tree(ctx, f->body, false, 0);
 	f->is_private = priv;
 	*ctx->func_tail = f;
 	ctx->func_tail = &f->next;

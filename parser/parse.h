@@ -410,6 +410,12 @@ typedef struct PP PP;
 PP *pp_new(Arena *a, Source *src, const ParseEnv *env);
 void pp_next(PP *pp, Token *t);
 void pp_free(PP *pp);
+/* The grammar's tokens: pp_next() shaped for an LALR(1) parser (strings
+ * joined, probe point component names glued, `return` with no value told
+ * apart; see preprocess.c).  pp_unclosed_brace() is the innermost '{' not
+ * yet closed, or NULL. */
+void pp_shaped_next(PP *pp, Token *t);
+const SrcLoc *pp_unclosed_brace(const PP *pp);
 
 /* ---------------------------------------------------------------- grammar.y */
 

@@ -1,6 +1,6 @@
-/* preprocess.c - @define macros and %( %? %: %) conditionals.
+/* preprocess.c - @define macros, %( %? %: %) conditionals, token shaping.
  *
- * Two layers over the raw scanner, in stap's order:
+ * Three layers over the raw scanner; the first two in stap's order:
  *
  *  1. Macros (expand_next).  `@define NAME(a, b) %( body %)` records the
  *     body's tokens; `@NAME(x, y)` pushes an activation that replays them,
@@ -29,6 +29,15 @@
  *     reported like any other unknown left operand); use it in expressions.
  *     Skipped regions are read as raw tokens: only %( %: %? %) nesting
  *     matters there, and their @define's are not recorded.
+ *
+ *  3. Shaping (pp_shaped_next), what the LALR(1) grammar reads: the few
+ *     decisions stap's hand-written parser makes by peeking.  Adjacent
+ *     string literals are joined.  In a probe point list (after `probe`, up
+ *     to the body's '{'), a component name is glued from the identifiers,
+ *     keywords and '*' written without space between them (syscall.*,
+ *     sys_*_at, .return), and a '{' that opens a group of alternatives
+ *     (kernel.{a,b}) is told from the body's.  `return` right before ';'
+ *     or '}' has no value (RETURN0), and outside a function is an error.
  *
  * Errors are reported through diag; the preprocessor then goes on with the
  * most plausible reading, so one run reports several problems. */
@@ -103,6 +112,15 @@ struct PP {
 	Cond *conds;
 	int nconds, capconds;
 	bool library_file;         /* a .stpm file: only definitions allowed */
+	/* shaping (layer 3) */
+	Token la;                  /* one token of lookahead */
+	int nla;
+	int prev_kind;             /* the kind last handed to the grammar */
+	bool pp_mode;              /* inside a probe point list */
+	int pp_paren, pp_group;
+	bool in_function;
+	SrcLoc *braces;            /* the '{' not yet closed, for "opened here" */
+	int nbraces, capbraces;
 };
 
 static void pp_error(const SrcLoc *loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -724,6 +742,189 @@ void pp_next(PP *pp, Token *t)
 			return;
 		}
 	}
+}
+
+/* ========================================================= token shaping */
+
+static Token *peek_tok(PP *pp)
+{
+	if (pp->nla == 0) {
+		pp_next(pp, &pp->la);
+		pp->nla = 1;
+	}
+	return &pp->la;
+}
+
+static Token next_tok(PP *pp)
+{
+	peek_tok(pp);
+	pp->nla = 0;
+	return pp->la;
+}
+
+static bool is_keyword(int k)
+{
+	switch (k) {
+	case PROBE: case GLOBAL: case PRIVATE: case FUNCTION: case IF: case ELSE:
+	case FOR: case FOREACH: case IN: case LIMIT: case RETURN: case DELETE:
+	case WHILE: case BREAK: case CONTINUE: case NEXT: case STRING_KW:
+	case LONG_KW: case TRY: case CATCH:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Pieces of a probe point component name: stap glues identifiers, keywords
+ * and '*' written without space between them. */
+static bool is_name_piece(int k)
+{
+	return k == IDENT || k == '*' || is_keyword(k);
+}
+
+/* Tokens after which a probe point component name starts. */
+static bool is_pp_separator(int k)
+{
+	return k == PROBE || k == '.' || k == ',' || k == '=' || k == ADD_ASSIGN ||
+	       k == PP_LBRACE;
+}
+
+/* End of `t` as an offset, when `n` continues it in the same text. */
+static bool adjacent(const Token *t, const Token *n)
+{
+	return !n->space_before && n->loc.file == t->loc.file &&
+	       n->loc.off == t->loc.off + t->loc.len;
+}
+
+static void join_strings(PP *pp, Token *t)
+{
+	if (peek_tok(pp)->kind != STRING)
+		return;
+	size_t len = t->len, cap = len + 64;
+	char *buf = arena_alloc(pp->a, cap);
+	memcpy(buf, t->text, t->len);
+	while (peek_tok(pp)->kind == STRING) {
+		Token n = next_tok(pp);
+		if (len + n.len + 1 > cap) {
+			int icap = (int)cap;
+			buf = arena_grow(pp->a, buf, &icap, (int)(len + n.len + 1), 1);
+			cap = (size_t)icap;
+		}
+		memcpy(buf + len, n.text, n.len);
+		len += n.len;
+		if (n.loc.file == t->loc.file && n.loc.off >= t->loc.off)
+			t->loc.len = n.loc.off + n.loc.len - t->loc.off;
+	}
+	buf[len] = '\0';
+	t->text = buf;
+	t->len = len;
+}
+
+/* In a probe point list: glue component names, tell a group '{' from the
+ * body '{', and leave probe point mode at the body. */
+static int shape_pp(PP *pp, Token *t)
+{
+	int k = t->kind;
+	if (pp->pp_paren > 0) {
+		if (k == '(')
+			pp->pp_paren++;
+		else if (k == ')')
+			pp->pp_paren--;
+		return k;
+	}
+	if (k == '(') {
+		pp->pp_paren++;
+		return k;
+	}
+	if (k == '{') {
+		if (is_pp_separator(pp->prev_kind)) {
+			pp->pp_group++;
+			return PP_LBRACE;
+		}
+		pp->pp_mode = false;
+		return k;
+	}
+	if (k == '}') {
+		if (pp->pp_group > 0)
+			pp->pp_group--;
+		return k;
+	}
+	if (is_name_piece(k) && is_pp_separator(pp->prev_kind)) {
+		const char *first = k == '*' ? "*" : t->text;
+		size_t len = strlen(first), cap = len + 32;
+		char *buf = arena_alloc(pp->a, cap);
+		memcpy(buf, first, len);
+		Token last = *t;
+		while (is_name_piece(peek_tok(pp)->kind) && adjacent(&last, peek_tok(pp))) {
+			Token n = next_tok(pp);
+			const char *piece = n.kind == '*' ? "*" : n.text;
+			size_t plen = strlen(piece);
+			if (len + plen + 1 > cap) {
+				int icap = (int)cap;
+				buf = arena_grow(pp->a, buf, &icap, (int)(len + plen + 1), 1);
+				cap = (size_t)icap;
+			}
+			memcpy(buf + len, piece, plen);
+			len += plen;
+			last = n;
+		}
+		buf[len] = '\0';
+		t->text = buf;
+		t->len = len;
+		t->loc.len = last.loc.off + last.loc.len - t->loc.off;
+		return COMPNAME;
+	}
+	/* A declaration keyword ends a broken probe header (error recovery). */
+	if (k == GLOBAL || k == FUNCTION || k == PRIVATE || k == EMBEDDED)
+		pp->pp_mode = false;
+	return k;
+}
+
+/* Layer 3: the tokens the grammar reads. */
+void pp_shaped_next(PP *pp, Token *out)
+{
+	Token t = next_tok(pp);
+	int k = t.kind;
+	if (k == STRING)
+		join_strings(pp, &t);
+	else if (pp->pp_mode)
+		k = shape_pp(pp, &t);
+
+	switch (k) {
+	case PROBE:
+		pp->pp_mode = true;
+		pp->pp_paren = pp->pp_group = 0;
+		pp->in_function = false;
+		break;
+	case FUNCTION:
+		pp->in_function = true;
+		break;
+	case RETURN: {
+		int n = peek_tok(pp)->kind;
+		if (n == ';' || n == '}' || n == 0)
+			k = RETURN0;
+		if (!pp->in_function)
+			pp_error(&t.loc, "found 'return' not in function context");
+		break;
+	}
+	default:
+		break;
+	}
+	if (k == '{' || k == PP_LBRACE) {
+		pp->braces = arena_grow(pp->a, pp->braces, &pp->capbraces, pp->nbraces + 1,
+					sizeof *pp->braces);
+		pp->braces[pp->nbraces++] = t.loc;
+	} else if (k == '}' && pp->nbraces > 0) {
+		pp->nbraces--;
+	}
+	t.kind = k;
+	pp->prev_kind = k;
+	*out = t;
+}
+
+const SrcLoc *pp_unclosed_brace(const PP *pp)
+{
+	return pp->nbraces > 0 ? &pp->braces[pp->nbraces - 1] : NULL;
 }
 
 /* ============================================================== interface */

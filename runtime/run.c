@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <wordexp.h>
 
 #include "runtime/rt.h"
 
@@ -433,6 +434,18 @@ static int start_child(Run *r)
 			_exit(127);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
+		/* as stap: a plain command line is exec'ed itself (so that the
+		 * traced process is the command), one with shell operators
+		 * (| ; & < > ...) runs under /bin/sh */
+		wordexp_t we;
+		if (wordexp(r->opt->command, &we, WRDE_NOCMD) == 0 && we.we_wordc > 0) {
+			char **argv = we.we_wordv;
+			if (!strcmp(argv[0], "exec") && argv[1])
+				argv++; /* "exec prog": what the shell would do */
+			execvp(argv[0], argv);
+			fprintf(stderr, "ERROR: cannot run %s: %s\n", argv[0], strerror(errno));
+			_exit(127);
+		}
 		execl("/bin/sh", "sh", "-c", r->opt->command, (char *)NULL);
 		_exit(127);
 	}

@@ -248,7 +248,7 @@ static void bind_target(Ctx *c, Node *n)
 		        "target variable '$%s' used outside a probe", n->name);
 		return;
 	}
-	if (n->ncomps || n->addr_of || n->pretty || n->name[0] == '$') {
+	if (!c->inst->prov->target_exprs && (n->ncomps || n->addr_of || n->pretty || n->name[0] == '$')) {
 		diag_at(DIAG_ERROR, "semantic error", &n->loc,
 		        "target expression '$%s' with members, '&' or pretty printing is not supported yet",
 		        n->name);

@@ -6,6 +6,7 @@
  * resolve.c   alias expansion, probe instances, symbols, functions
  * types.c     type inference over the whole program
  * tracefs.c   tracepoint format files (fields without kernel headers)
+ * btf.c       kernel types from BTF (parameters, members, chains)
  * elab_print.c  the -p2 listing
  *
  * Requires: parsed Scripts (parser/).  Provides: a Program whose probes,
@@ -25,6 +26,11 @@ typedef struct Provider Provider;
 typedef struct TpFormat TpFormat;
 typedef struct TpField TpField;
 typedef struct Access Access;
+typedef struct LocAccess LocAccess;
+typedef struct DwFile DwFile;
+typedef struct AccStep AccStep;
+typedef struct BtfCache BtfCache;
+struct btf;
 
 /* -------------------------------------------------------------- session.c */
 
@@ -53,6 +59,9 @@ struct Session {
 	ProbeInst **probes;       /* resolved probe instances */
 	int nprobes, capprobes;
 	int used_tapset_files;
+
+	BtfCache *btf;            /* kernel BTF, loaded on first use (btf.c) */
+	DwFile *dwfiles;          /* binaries opened by process probes (dwarf.c) */
 };
 
 void session_init(Session *s);
@@ -110,11 +119,51 @@ struct Access {
 		ACC_CTX_INT,          /* integer at ctx+off, size, sign */
 		ACC_CTX_CHARS,        /* char array at ctx+off (size bytes) */
 		ACC_CTX_DATA_LOC,     /* __data_loc string: u32 at ctx+off */
+		ACC_KMEM_CHAIN,       /* a BTF-typed chain through kernel memory:
+		                       * base, steps, leaf (btf.c builds it) */
+		ACC_DWARF,            /* a user-space value (process probes): loc
+		                       * says how to compute it (dwarf.c, usdt.c) */
 	} kind;
 	int off, size;
 	bool is_signed;
 	const char *ctype;        /* the C type as the format gives it */
+
+	/* ACC_KMEM_CHAIN: v = the base (ACC_BASE_CTX: the u64 at ctx+off, e.g.
+	 * a pt_regs slot); each step then moves v (see AccStep); the leaf
+	 * says what v finally is.  size/is_signed: a long leaf's C type. */
+	enum { ACC_BASE_CTX, ACC_BASE_CURRENT_TASK } base;
+	const AccStep *steps;
+	int nsteps;
+	enum {
+		ACC_LEAF_LONG,        /* v is the value (sign-extended from size) */
+		ACC_LEAF_STRING,      /* v is the address of a char array of size bytes */
+		ACC_LEAF_ADDR,        /* v is an address (&$x->a) */
+	} leaf;
+	int bit_shift, bit_size;  /* a bitfield leaf: bits of v, 0 size if none */
+	const char *expr;         /* "$file->f_path", for run-time messages */
+
+	const LocAccess *loc;     /* ACC_DWARF */
 };
+
+/* One move along an ACC_KMEM_CHAIN: size 0 adds off to v; size 1, 2, 4 or
+ * 8 replaces v by that many bytes read from kernel memory at v + off. */
+struct AccStep {
+	int32_t off;
+	int32_t size;
+};
+
+/* Is an ACC_DWARF value a string (dwarf.c)? */
+bool loc_is_string(const LocAccess *loc);
+
+/* The script type of a resolved target variable. */
+static inline TypeKind access_type(const Access *acc)
+{
+	if (acc->kind == ACC_KMEM_CHAIN)
+		return acc->leaf == ACC_LEAF_STRING ? TY_STRING : TY_LONG;
+	if (acc->kind == ACC_DWARF)
+		return loc_is_string(acc->loc) ? TY_STRING : TY_LONG;
+	return acc->kind == ACC_CTX_INT ? TY_LONG : TY_STRING;
+}
 
 /* One concrete probe: a probe point after alias and wildcard expansion,
  * with its combined body. */
@@ -161,11 +210,21 @@ struct Provider {
 	const char *(*attach_target)(const ProbeInst *inst);
 	/* -L: list context variables ("$pid:long $sig:long") */
 	const char *(*list_vars)(Session *s, const ProbeInst *inst);
+	/* target() takes whole target expressions itself: member chains,
+	 * [i], &, $$vars and the $x$ forms (resolve.c refuses them otherwise) */
+	bool target_exprs;
 };
 
 const Provider *provider_find(const ProbePoint *pp);
 extern const Provider provider_begin, provider_end, provider_error, provider_never;
 extern const Provider provider_tracepoint;
+extern const Provider provider_timer, provider_perf, provider_kprobe;
+extern const Provider provider_process, provider_mark;
+/* Provider hooks for families without context variables. */
+int provider_no_target(Session *s, ProbeInst *inst, Node *n, Access *acc);
+const char *provider_no_vars(Session *s, const ProbeInst *inst);
+/* timer.c: the ELF section of perf-event programs (timer and perf). */
+const char *timer_perf_section(const ProbeInst *inst, Arena *a);
 
 /* -------------------------------------------------------------- types.c */
 
@@ -203,6 +262,199 @@ int tracefs_list(Session *s, const char *glob,
                  void (*cb)(const char *system, const char *event, void *ctx), void *ctx);
 /* Map a field to how stap types it: true and fill acc when readable. */
 bool tracefs_field_access(const TpField *f, Access *acc);
+
+/* ----------------------------------------------------------------- btf.c */
+
+/* Kernel types from BTF (/sys/kernel/btf/vmlinux, and /sys/kernel/btf/MOD
+ * split on it), loaded on first use and kept in s->btf: what replaces
+ * kernel headers and debuginfo for kernel.function parameters, member
+ * chains and task accessors.  A type is an id in a struct btf (libbpf's);
+ * a module's ids continue vmlinux's, so its btf resolves both. */
+
+/* vmlinux's BTF (module NULL) or module MOD's; NULL when the kernel has
+ * none (errno says why).  Owned by the session. */
+const struct btf *btf_kernel(Session *s, const char *module);
+/* Free what btf_kernel loaded (session_fini). */
+void btf_free(Session *s);
+
+/* The FUNC named `name` in module's BTF (vmlinux's for NULL), or -1. */
+int32_t btf_find_func(Session *s, const char *module, const char *name, const struct btf **btfp);
+
+typedef struct BtfParam {
+	const char *name;         /* "" for an unnamed parameter */
+	int32_t type;
+} BtfParam;
+
+/* The parameters of FUNC `func` into params (at most max) and its return
+ * type (0 for void) into *ret; returns the parameter count (which may
+ * exceed max), or -1 when func is no FUNC with a prototype. */
+int btf_func_proto(const struct btf *b, int32_t func, BtfParam *params, int max, int32_t *ret);
+
+/* `id` with typedefs, const, volatile, restrict and type tags skipped. */
+int32_t btf_skip_mods(const struct btf *b, int32_t id);
+
+/* An integer, enum or pointer: its size and signedness.  false otherwise
+ * (struct, union, array, float, void, function). */
+bool btf_scalar(const struct btf *b, int32_t id, int *size, bool *is_signed);
+
+/* Member `name` of struct/union `id` (modifiers skipped), looking inside
+ * anonymous members too: its type and bit offset (and bitfield size, 0 for
+ * a whole member).  false when there is none. */
+typedef struct BtfMember {
+	int32_t type;
+	uint32_t bit_off, bit_size;
+} BtfMember;
+bool btf_find_member(const struct btf *b, int32_t id, const char *name, BtfMember *m);
+
+/* The C spelling of a type, stap's way: "int", "struct file*", "char const*". */
+const char *btf_type_str(const struct btf *b, int32_t id, Arena *a);
+
+/* Turn target node n's member chain ($x->a->b[2], &$x->a) into acc, an
+ * ACC_KMEM_CHAIN starting from a value of type `type` that the caller has
+ * located (acc->base, acc->off).  0, or -1 after a diagnostic at the
+ * offending component. */
+int btf_chain(Session *s, const struct btf *b, int32_t type, const Node *n, Access *acc);
+
+/* ------------------------------------- dwarf.c, dwarf_loc.c (and usdt.c) */
+
+/* User-space values of process probes.  A location program computes one
+ * on a stack of 64-bit words at run time: dwarf_loc.c builds it from DWARF
+ * locations and types, usdt.c from SDT operands, codegen/target_dwarf.c
+ * lowers it.  Registers are byte offsets into the probe's struct pt_regs. */
+typedef enum {
+	LOP_REG,        /* push the saved register at pt_regs offset n */
+	LOP_CONST,      /* push n */
+	LOP_BIAS,       /* push the load bias: the probed ip minus n (its
+	                 * link-time address), for DW_OP_addr in PIE code */
+	LOP_ADDI,       /* top += n */
+	LOP_LOAD,       /* top = n (1, 2, 4, 8) bytes of user memory at top */
+	LOP_SEXT,       /* sign-extend top from its low n bytes */
+	LOP_ZEXT,       /* keep the low n bytes of top */
+	LOP_BITS,       /* top = `width` bits of top from bit n (sign-extended
+	                 * when sign) */
+	LOP_ADD, LOP_SUB, LOP_MUL, LOP_DIV, LOP_MOD, LOP_AND, LOP_OR, LOP_XOR,
+	LOP_SHL, LOP_SHR, LOP_SHRA,     /* pop b, pop a, push a OP b */
+	LOP_NEG, LOP_NOT,               /* top = -top, ~top */
+	LOP_DUP, LOP_DROP, LOP_SWAP, LOP_ROT, LOP_PICK, /* DWARF's (PICK: n) */
+} LocOpKind;
+
+typedef struct LocOp {
+	LocOpKind op;
+	int64_t n;
+	int width;      /* LOP_BITS */
+	bool sign;      /* LOP_BITS */
+} LocOp;
+
+/* How an item shows its value (stap's $$vars and $x$ formats). */
+typedef enum {
+	LOCF_VALUE,     /* the value itself: a long, or a string (is_string);
+	                 * alone, with no text (else it is shown as %d / %s) */
+	LOCF_HEX,       /* %#llx, %#p: 0x1f */
+	LOCF_DEC,       /* %lld */
+	LOCF_UDEC,      /* %llu */
+	LOCF_CHAR,      /* '%#c' */
+	LOCF_QUOTED,    /* user_string_quoted(): "text", or 0x.. if unreadable */
+} LocFmt;
+
+typedef struct LocItem {
+	const char *text;     /* literal text before the value, or NULL */
+	const LocOp *ops;     /* the value, NULL for text alone */
+	int nops;
+	LocFmt fmt;
+	bool is_string;       /* LOCF_VALUE: ops leave a user string's address */
+	int strmax;           /* a char array's size (0: up to MAXSTRINGLEN) */
+} LocItem;
+
+/* What Access.loc points to: one LOCF_VALUE item, or a string built from
+ * several ($$parms, $x$). */
+struct LocAccess {
+	const LocItem *items;
+	int nitems;
+	const char *expr;     /* "$o->label", for run-time messages */
+};
+
+/* DwFile: an ELF binary with its DWARF (its own, or a separate file found
+ * by build-id under /usr/lib/debug), opened once per session. */
+
+/* A place to probe: a function's entry, or a statement. */
+typedef struct DwSite {
+	const char *func;     /* "main" */
+	const char *file;     /* declaring file, NULL without DWARF */
+	int line;             /* declaration line, or the statement's */
+	uint64_t addr;        /* link-time address of the probed instruction */
+	uint64_t func_addr;   /* the function's entry */
+	uint64_t die;         /* DIE offset of the function, 0 for a symbol
+	                       * without DWARF */
+	bool is_stmt;
+} DwSite;
+
+/* Open `path` (kept for the session).  NULL with a message in err when it
+ * is no readable ELF file. */
+DwFile *dw_open(Session *s, const char *path, char *err, size_t errlen);
+/* Close every file dw_open opened (session_fini). */
+void dw_free(Session *s);
+const char *dw_path(const DwFile *f);
+struct Elf *dw_elf(const DwFile *f);
+bool dw_is_pie(const DwFile *f);   /* ET_DYN: loaded at a bias */
+bool dw_has_debuginfo(const DwFile *f);
+/* The functions whose names match glob `pat` (declared in a file matching
+ * glob `file` and at line `line` when those are not NULL / 0), by name;
+ * symbols without DWARF too.  The count, sites in *out (arena). */
+int dw_functions(DwFile *f, const char *pat, const char *file, int line, Arena *a, DwSite **out);
+/* The statements at file:line (or the first line after) in the functions
+ * matching `func`; the count, sites in *out. */
+int dw_statements(DwFile *f, const char *func, const char *file, int line, Arena *a, DwSite **out);
+/* The file offset of link-time address `addr` (for the uprobe). */
+bool dw_file_offset(const DwFile *f, uint64_t addr, uint64_t *off);
+/* The link-time address of ELF symbol `name`. */
+bool dw_symbol(const DwFile *f, const char *name, uint64_t *addr);
+/* Call fn for each ELF note (owner "" when it has none) until it returns
+ * false. */
+void dw_each_note(struct Elf *elf, bool (*fn)(const char *owner, uint32_t type, const void *desc, size_t size, void *ctx),
+                  void *ctx);
+/* pt_regs offset of x86-64 DWARF register `regno`, or -1. */
+int dw_reg_offset(int regno);
+
+/* Resolve target node n ($x, $x->a[2], &$x, $$parms, $x$, $return) at
+ * `site` into acc (ACC_DWARF).  0, or -1 after a diagnostic at n. */
+int dw_target(Session *s, DwFile *f, const DwSite *site, bool is_return, Node *n, Access *acc);
+/* -L: the variables in scope at site, stap's way ("$a:int $s:char const*"). */
+const char *dw_list_vars(Session *s, DwFile *f, const DwSite *site, bool is_return);
+
+/* ---------------------------------------- probes/uprobe.c, probes/usdt.c */
+
+/* One process probe: where its uprobe goes (bpf_abi.h BSTAP_PROBE_UPROBE). */
+typedef struct UprobeSite {
+	DwFile *f;                /* the binary the uprobe is in */
+	DwSite site;
+	bool is_return;
+	int pid;                  /* process(PID): that process only; 0 any */
+	uint64_t offset;          /* file offset of the probed instruction */
+	uint64_t semaphore;       /* file offset of an SDT semaphore, 0 none */
+	const char *pp;           /* the concrete probe point, stap's spelling */
+	const void *mark;         /* usdt.c: its SDT note */
+} UprobeSite;
+
+/* The binaries that process("PATH") or process(PID), with .library("LIB")
+ * when comps[1] is "library", name: n files, each with the text of that
+ * part of the probe point ("process(\"/bin/ls\")..."), and the PID of
+ * process(PID) (0 otherwise). */
+typedef struct UprobeBins {
+	DwFile **f;
+	const char **text;
+	int n;
+	int pid;
+} UprobeBins;
+/* Returns the index of the component after them, or -1 after a diagnostic
+ * (n is 0 for an optional point that names nothing). */
+int uprobe_binaries(Session *s, ProbeInst *inst, UprobeBins *b);
+/* The binary of component k's point as the user spelled it (messages). */
+const char *uprobe_spelled(Session *s, const ProbePoint *pp, int k);
+/* Make one probe instance per site (inst itself is the last). */
+void uprobe_expand(Session *s, ProbeInst *inst, void (*more)(Session *, ProbeInst *, const char *, void *),
+                   UprobeSite **sites, int n);
+const char *uprobe_section(const ProbeInst *inst, Arena *a);
+const char *uprobe_attach_target(const ProbeInst *inst);
 
 /* ------------------------------------------------------------- listing.c */
 

@@ -350,7 +350,7 @@ static TypeKind expr_kind(TCtx *c, Node *n)
 		const Access *acc = n->aux;
 		if (!acc)
 			return TY_UNKNOWN;
-		return acc->kind == ACC_CTX_INT ? TY_LONG : TY_STRING;
+		return access_type(acc);
 	}
 	case AST_CALL:
 		return call_type(c, n);

@@ -1,6 +1,6 @@
 /* parse_corpus.c - parse + print + re-parse + re-print every file given.
  *
- *   parse_corpus [-I TAPSET_DIR] [-v] FILE...
+ *   parse_corpus [-I TAPSET_DIR] [-v] [-r RUNTIME] [-s STAP_VERSION] FILE...
  *   parse_corpus -k FILE...      (ko mode: only the diagnostics)
  *
  * Each file is parsed with a ParseEnv for this machine (kernel release from
@@ -44,6 +44,7 @@ static Arena *arena;
 static const char *tapset_dir;
 static ParseEnv envs[RT_COUNT][ARGS_COUNT];
 static bool verbose, ko_mode;
+static const char *runtime = "bpf", *stap_version = "5.0";
 static char *argv8[ARGS_COUNT][8] = {
 	{ "1", "2", "3", "4", "5", "6", "7", "8" },
 	{ "1", "2", "3", "4", "5", "6", "7", "8" },   /* set per attempt */
@@ -111,8 +112,8 @@ static ParseEnv *env_for(const char *path, int args)
 		}
 		env->kernel_release = uts.release;
 		env->arch = "x86_64";
-		env->runtime = "bpf";
-		env->systemtap_v = "5.0";
+		env->runtime = runtime;
+		env->systemtap_v = stap_version;
 		env->privilege = "stapdev";
 		env->guru = true;
 		env->nargs = 8;
@@ -255,8 +256,13 @@ int main(int argc, char **argv)
 			verbose = true;
 		} else if (strcmp(argv[i], "-k") == 0) {
 			ko_mode = true;
+		} else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc) {
+			runtime = argv[++i];
+		} else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc) {
+			stap_version = argv[++i];
 		} else {
-			fprintf(stderr, "usage: %s [-I TAPSET_DIR] [-v] FILE...\n", argv[0]);
+			fprintf(stderr, "usage: %s [-I TAPSET_DIR] [-v] [-r RUNTIME] [-s STAP_VERSION] FILE...\n"
+				"       %s -k FILE...\n", argv[0], argv[0]);
 			return 2;
 		}
 	}

@@ -137,7 +137,7 @@ static void test_asm(void)
 	ir_emit_movi(f, x, 5);
 	const char *names[] = {"x"};
 	int vregs[] = {x};
-	AsmEnv env = { f, names, vregs, 1, res, NULL, 0, 128, NULL, NULL };
+	AsmEnv env = { .f = f, .names = names, .vregs = vregs, .n = 1, .result = res, .maxstringlen = 128 };
 	/* max(x, 9) * 2 with a label and a comment */
 	int rc = asm_lower(&env, "mov $$, $x  // start\n"
 	                         "jsge $$, 9, big\n"
@@ -156,11 +156,126 @@ static void test_asm(void)
 
 	/* errors are diagnostics, not crashes */
 	IrFunc *g = ir_func_new(A, "bad");
-	AsmEnv e2 = { g, names, vregs, 1, res, NULL, 0, 128, NULL, NULL };
+	AsmEnv e2 = { .f = g, .names = names, .vregs = vregs, .n = 1, .result = res, .maxstringlen = 128 };
 	CHECK(asm_lower(&e2, "frobnicate r1, r2") < 0);
 	CHECK(asm_lower(&e2, "mov $nope, 1") < 0);
 	CHECK(asm_lower(&e2, "ldxw r1, [r2+4") < 0);
 	CHECK(asm_lower(&e2, "call not_a_helper") < 0);
+	/* parameters belong to the caller */
+	CHECK(asm_lower(&e2, "mov $x, 1") < 0);
+	CHECK(asm_lower(&e2, "stb [$x+0], 1") < 0);
+	CHECK(asm_lower(&e2, "mov $$, nosuchname + 1") < 0);
+	CHECK(asm_lower(&e2, "local x") < 0);
+	CHECK(asm_lower(&e2, "local t, t") < 0);
+	CHECK(asm_lower(&e2, "jeq $$, 0x100000000, out\nout:") < 0);
+	CHECK(asm_lower(&e2, "be24 $$") < 0);
+	/* no error hook, no guru mode: refused */
+	CHECK(asm_lower(&e2, "error \"boom\"") < 0);
+	CHECK(asm_lower(&e2, "/* guru */ mov $$, 1") < 0);
+	e2.guru = true;
+	CHECK(asm_lower(&e2, "/* guru */ mov $$, 1") == 0);
+	/* what BPF cannot do is refused with the tapset's own words */
+	CHECK(asm_lower(&e2, "refuse \"not here\"") < 0);
+	CHECK(asm_lower(&e2, "exit 1") < 0);
+	/* scratch wants a local and a sane size */
+	CHECK(asm_lower(&e2, "scratch r1, 8") < 0);
+	CHECK(asm_lower(&e2, "local p; scratch $p, 0") < 0);
+}
+
+/* Run asm `code` as a function of no parameters returning a long: the
+ * result's low 32 bits (the test-run return value), or -1. */
+static int scratch_on_stack(void *ctx, int size)
+{
+	IrFunc *f = ctx;
+	int off = ir_stack_alloc(f, size);
+	int v = ir_vreg(f);
+	ir_emit_mov(f, v, IR_FP);
+	ir_emit_alui(f, BPF_ADD, v, off);
+	return v;
+}
+
+static int raised;
+static void count_error(void *ctx, const char *msg)
+{
+	(void)ctx;
+	if (!strcmp(msg, "bad; \"thing\""))
+		raised++;
+}
+
+static long long run_asm(const char *code, bool *ok)
+{
+	IrFunc *f = ir_func_new(A, "asm");
+	int res = ir_vreg(f);
+	ir_emit_movi(f, res, 0);
+	AsmEnv env = { .f = f, .result = res, .maxstringlen = 128, .scratch = scratch_on_stack, .ctx = f,
+	               .error = count_error };
+	*ok = asm_lower(&env, code) == 0;
+	if (!*ok)
+		return -1;
+	ir_emit_mov(f, 0, res);
+	ir_emit_exit(f);
+	bool ran;
+	long long r = run_prog(f, &ran);
+	if (geteuid() == 0 && !ran)
+		*ok = false;
+	return r;
+}
+
+#define CHECK_ASM(code, want) do { \
+	bool ok_; \
+	long long r_ = run_asm(code, &ok_); \
+	CHECK(ok_); \
+	if (geteuid() == 0) \
+		CHECK(r_ == (long long)(int32_t)(want)); \
+} while (0)
+
+static void test_asm_operands(void)
+{
+	/* byte order: big endian swaps on this host, little endian truncates */
+	CHECK_ASM("mov $$, 0x1234; be16 $$", 0x3412);
+	CHECK_ASM("mov $$, 0x11223344; be32 $$", 0x44332211);
+	CHECK_ASM("mov $$, 0x0102030405060708; be64 $$; rsh $$, 32", 0x08070605);
+	CHECK_ASM("mov $$, 0x123456789; le32 $$; rsh $$, 16", 0x2345);
+	CHECK_ASM("mov $$, 0xabcdef; le16 $$", 0xcdef);
+	/* immediates: characters (quotes protect ';' and '#'), maxstringlen */
+	CHECK_ASM("mov $$, 'A' + maxstringlen - 1", 65 + 127);
+	CHECK_ASM("mov $$, ';'; add $$, '#'", ';' + '#');
+	CHECK_ASM("mov $$, '\\n' + '\\x41' + '\\101' + '\\0'", '\n' + 'A' + 'A');
+	CHECK_ASM("mov $$, -3 - -5", 2);
+	CHECK_ASM("mov $$, 2 + 3 * (4 - 1) * 2", 20);
+	CHECK_ASM("mov $$, 7; jeq $$, 7, out; mov $$, 1; out:", 7);
+	/* exit leaves the whole handler with r0 */
+	CHECK_ASM("mov r0, 5; jeq $$, 0, leave; ja stay; leave: exit; stay: mov $$, 9", 5);
+	/* locals survive helper calls; scratch memory is read-write */
+	CHECK_ASM("local a, b\n"
+	          "mov $a, 40; mov $b, 2\n"
+	          "call ktime_get_ns\n"
+	          "add $a, $b; mov $$, $a", 42);
+	CHECK_ASM("local p\n"
+	          "scratch $p, 16\n"
+	          "stb [$p+3], 'x'\n"
+	          "ldxb $$, [$p + 3]", 'x');
+	/* errors go through the hook, message unescaped */
+	raised = 0;
+	bool ok;
+	run_asm("error \"bad; \\\"thing\\\"\"", &ok);
+	CHECK(ok);
+	CHECK(raised == 1);
+	/* BTF offsets and sizes (known relations, not numbers) */
+	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0) {
+		CHECK_ASM("mov $$, offsetof(task_struct, tgid) - offsetof(task_struct, pid)", 4);
+		CHECK_ASM("mov $$, sizeof(pid_t)", 4);
+		CHECK_ASM("mov $$, offsetof(signal_struct, pids[3]) - offsetof(signal_struct, pids[1])", 16);
+		CHECK_ASM("mov $$, offsetof(pid, numbers[1].nr) - offsetof(pid, numbers[0])", 16);
+		CHECK_ASM("mov $$, offsetof(cred, euid.val) - offsetof(cred, euid)", 0);
+		CHECK(run_asm("mov $$, offsetof(task_struct, no_such_member)", &ok) == -1 && !ok);
+		CHECK(run_asm("mov $$, offsetof(no_such_struct, x)", &ok) == -1 && !ok);
+		CHECK(run_asm("mov $$, sizeof(task_struct, pid)", &ok) == -1 && !ok);
+		CHECK_ASM("mov $$, enumval(PIDTYPE_SID) - enumval(PIDTYPE_PGID)", 1);
+		CHECK(run_asm("mov $$, enumval(NO_SUCH_ENUMERATOR)", &ok) == -1 && !ok);
+		CHECK_ASM("mov $$, offsetof(signal_struct, pids) + 8 * enumval(PIDTYPE_SID) - "
+		          "offsetof(signal_struct, pids[3])", 0);
+	}
 }
 
 int main(void)
@@ -173,6 +288,7 @@ int main(void)
 	test_loop_and_labels();
 	test_big_constant();
 	test_asm();
+	test_asm_operands();
 	arena_free(A);
 	return unit_done();
 }

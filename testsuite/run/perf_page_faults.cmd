@@ -1,0 +1,1 @@
+echo $$ > $PIDFILE; exec sh -c "true"
