@@ -69,12 +69,17 @@ static void frame_add(Lower *L, Frame *fr, Symbol *sym)
 	}
 }
 
+/* A local's storage: innermost frame first (a try's catch variable can
+ * belong to a caller of the inlined function raising the error; the same
+ * Symbol is never in two frames, as recursion is refused). */
 static Storage *storage_of(Lower *L, Symbol *sym)
 {
-	Frame *fr = &L->frames[L->nframes - 1];
-	for (int i = 0; i < fr->nvars; i++)
-		if (fr->vars[i].sym == sym)
-			return &fr->vars[i];
+	for (int k = L->nframes - 1; k >= 0; k--) {
+		Frame *fr = &L->frames[k];
+		for (int i = 0; i < fr->nvars; i++)
+			if (fr->vars[i].sym == sym)
+				return &fr->vars[i];
+	}
 	return NULL;
 }
 
@@ -156,6 +161,10 @@ void lower_record(Lower *L, int kind, int id)
  * ends (the runtime then runs error probes and stops, as stap does). */
 void emit_error(Lower *L, const char *msg, const char *near, const SrcLoc *loc)
 {
+	/* inside tapset code, the user's call is what the message should name */
+	Source *src = loc ? src_get(loc->file) : NULL;
+	if (L->user_call && (!src || src->is_tapset))
+		loc = L->user_call;
 	if (L->ntries) {
 		Node *var = L->tries[L->ntries - 1].var;
 		if (var)
@@ -358,6 +367,36 @@ static void emit_print(Lower *L, Node *n)
 
 /* ------------------------------------------------------------ calls */
 
+/* .return as the last component of the concrete probe point */
+static bool probe_is_return(const ProbeInst *inst)
+{
+	const ProbePoint *pp = inst->pp;
+	return pp->ncomps > 1 && !strcmp(pp->comps[pp->ncomps - 1].name, "return");
+}
+
+/* pp(), probefunc(), probemod(): known at compile time for each probe. */
+static const char *probe_info(Lower *L, const char *what)
+{
+	const ProbeInst *inst = L->inst;
+	if (!strcmp(what, "pp"))
+		return inst->pp_text;
+	const ProbePoint *pp = inst->pp;
+	const char *func = "", *mod = "";
+	for (int i = 0; i < pp->ncomps; i++) {
+		const PPComp *c = &pp->comps[i];
+		if (!strcmp(c->name, "function") && c->arg && c->arg->kind == AST_STR) {
+			/* "f@file.c:12" names f */
+			const char *at = strchr(c->arg->str, '@');
+			func = at ? arena_strndup(L->a, c->arg->str, (size_t)(at - c->arg->str)) : c->arg->str;
+		}
+		if (!strcmp(c->name, "kernel") && i == 0)
+			mod = "kernel";
+		if ((!strcmp(c->name, "module") || !strcmp(c->name, "process")) && c->arg && c->arg->kind == AST_STR)
+			mod = c->arg->str;
+	}
+	return !strcmp(what, "probefunc") ? func : mod;
+}
+
 static int asm_scratch(void *ctx, int size)
 {
 	Lower *L = ctx;
@@ -371,7 +410,21 @@ static void asm_error(void *ctx, const char *msg)
 	emit_error(L, arena_strdup(L->a, msg), "", L->asm_call);
 }
 
+static int inline_call_body(Lower *L, Node *n);
+
 static int inline_call(Lower *L, Node *n)
+{
+	/* remember the outermost call from the user's script */
+	Source *src = src_get(n->loc.file);
+	const SrcLoc *saved = L->user_call;
+	if (!L->user_call && src && !src->is_tapset)
+		L->user_call = &n->loc;
+	int r = inline_call_body(L, n);
+	L->user_call = saved;
+	return r;
+}
+
+static int inline_call_body(Lower *L, Node *n)
 {
 	FuncDecl *d = n->func;
 	IrFunc *f = L->f;
@@ -399,7 +452,7 @@ static int inline_call(Lower *L, Node *n)
 		AsmEnv env = { .f = f, .names = names, .vregs = argv, .n = d->nparams, .result = result,
 		               .loc = &d->fn->loc, .data_map = L->o->map_data, .maxstringlen = L->cap,
 		               .scratch = asm_scratch, .ctx = L, .error = asm_error, .call_loc = &n->loc,
-		               .guru = L->s->guru };
+		               .guru = L->s->guru, .session = L->s };
 		L->asm_call = &n->loc;
 		if (asm_lower(&env, d->fn->code) < 0)
 			L->failed = true;
@@ -452,7 +505,16 @@ static int call(Lower *L, Node *n)
 		} else if (!strcmp(nm, "warn")) {
 			emit_string_record(L, BSTAP_REC_WARN, 0, n->args.v[0]);
 		} else if (!strcmp(nm, "log")) {
-			emit_printf(L, &n->loc, "%s\n", n->args.v, 1);
+			emit_string_record(L, BSTAP_REC_LOG, 0, n->args.v[0]);
+		} else if (!strcmp(nm, "pp") || !strcmp(nm, "probefunc") || !strcmp(nm, "probemod")) {
+			const char *v = probe_info(L, nm);
+			int p = scratch_ptr(L, scratch_alloc(L, L->cap));
+			store_literal(L, p, 0, v, strlen(v), L->cap);
+			return p;
+		} else if (!strcmp(nm, "is_return")) {
+			int v = ir_vreg(L->f);
+			ir_emit_movi(L->f, v, probe_is_return(L->inst));
+			return v;
 		} else if (!strcmp(nm, "print") || !strcmp(nm, "println") || !strcmp(nm, "printd") ||
 		           !strcmp(nm, "printdln")) {
 			emit_print(L, n);

@@ -43,6 +43,7 @@ typedef struct Lower {
 	int cap;                 /* MAXSTRINGLEN, rounded up to 8 */
 	int valslot;             /* an 8-byte stack slot for map updates, 0 until used */
 	const SrcLoc *asm_call;  /* the call whose embedded code is being expanded */
+	const SrcLoc *user_call; /* the outermost call from the user's script, or NULL */
 	bool user;               /* runs in the user-space executor (begin/end/error) */
 	struct {                 /* enclosing try blocks, innermost last */
 		int catch_label;

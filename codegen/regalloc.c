@@ -11,9 +11,11 @@
  *    precoloured nodes.
  * 3. Colouring in order of first definition, following move hints so that
  *    "mov r1, v" usually vanishes.
- * 4. A vreg that finds no colour is spilled to an 8-byte stack slot (which
- *    keeps the verifier's pointer tracking): each use loads into a fresh
- *    short-lived vreg and each definition stores one; then start again.
+ * 4. When a vreg finds no colour, the longest-lived of it and the vregs it
+ *    interferes with is spilled to an 8-byte stack slot (which keeps the
+ *    verifier's pointer tracking): each use loads into a fresh short-lived
+ *    vreg and each definition stores one; then start again.  The fresh
+ *    vregs are never spilled themselves, so the rounds converge.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,7 @@
 #include "codegen/ir.h"
 
 #define NPHYS 11
-#define MAX_ROUNDS 64
+#define MAX_ROUNDS 128
 
 typedef uint64_t Word;
 #define WBITS 64
@@ -276,8 +278,39 @@ static int try_color(RA *ra, const IrFunc *f, int *color)
 	return failed;
 }
 
+/* The vreg to spill when v found no colour: of v and its interfering
+ * vregs (not spill temporaries, those at or above first_temp), the one
+ * live at the most instructions, freeing a register for longest. */
+static int spill_choice(const RA *ra, const IrFunc *f, int v, int first_temp)
+{
+	int *len = calloc((size_t)ra->nregs, sizeof(int));
+	if (!len)
+		return v;
+	for (int i = 0; i < f->n; i++) {
+		const Word *out = &ra->live[(size_t)i * ra->words];
+		for (int w = 0; w < ra->words; w++) {
+			Word bits = out[w];
+			while (bits) {
+				int b = __builtin_ctzll(bits);
+				bits &= bits - 1;
+				int r = w * WBITS + b;
+				if (r < ra->nregs)
+					len[r]++;
+			}
+		}
+	}
+	int best = v < first_temp ? v : -1;
+	const Word *adj = &ra->graph[(size_t)v * ra->words];
+	for (int r = IR_VREG0; r < first_temp && r < ra->nregs; r++)
+		if (has_bit(adj, r) && (best < 0 || len[r] > len[best]))
+			best = r;
+	free(len);
+	return best >= 0 ? best : v;
+}
+
 int ra_allocate(IrFunc *f, const SrcLoc *where)
 {
+	int first_temp = IR_VREG0 + f->nvregs;
 	for (int round = 0; round < MAX_ROUNDS; round++) {
 		RA ra;
 		ra.nregs = IR_VREG0 + f->nvregs;
@@ -298,6 +331,8 @@ int ra_allocate(IrFunc *f, const SrcLoc *where)
 		interference(&ra, f);
 		int *color = malloc(sizeof(int) * (size_t)ra.nregs);
 		int failed = try_color(&ra, f, color);
+		if (failed >= 0)
+			failed = spill_choice(&ra, f, failed, first_temp);
 		free(ra.live);
 		free(ra.graph);
 		free(ra.label_at);

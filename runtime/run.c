@@ -172,6 +172,14 @@ static int on_record(void *ctx, void *data, size_t size)
 			        (char *)data + sizeof h);
 		}
 		break;
+	case BSTAP_REC_LOG:
+		if (size > sizeof h) {
+			size_t n = strnlen((char *)data + sizeof h, size - sizeof h);
+			ob_write(&r->out, (char *)data + sizeof h, n);
+			if (!n || ((char *)data)[sizeof h + n - 1] != '\n')
+				ob_putc(&r->out, '\n');
+		}
+		break;
 	case BSTAP_REC_ERROR_MSG:
 		if (!r->error && size > sizeof h)
 			report_error(r, h.id, (char *)data + sizeof h, size - sizeof h);

@@ -41,6 +41,8 @@ void session_init(Session *s)
 
 void session_fini(Session *s)
 {
+	dw_free(s);
+	btf_free(s);
 	arena_free(s->arena);
 	s->arena = NULL;
 }

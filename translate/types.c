@@ -22,6 +22,7 @@ typedef struct {
 	bool report;       /* the final walk: report errors */
 	bool changed;
 	bool lhs;          /* typing the target of an assignment: a write */
+	bool stmt_level;   /* the expression is a whole statement (its value unused) */
 } TCtx;
 
 /* Reads and writes of globals: stap prints, at the end of a run, the
@@ -278,6 +279,12 @@ static TypeKind call_type(TCtx *c, Node *n)
 			expect(c, n->args.v[0], TY_STRING);
 			return TY_VOID;
 		}
+		if (!strcmp(nm, "pp") || !strcmp(nm, "probefunc") || !strcmp(nm, "probemod") ||
+		    !strcmp(nm, "is_return")) {
+			if (n->args.n && c->report)
+				diag_at(DIAG_ERROR, "semantic error", &n->loc, "%s takes no argument", nm);
+			return nm[0] == 'i' ? TY_LONG : TY_STRING;
+		}
 		if (!strcmp(nm, "exit")) {
 			if (n->args.n && c->report)
 				diag_at(DIAG_ERROR, "semantic error", &n->loc, "exit takes no argument");
@@ -433,11 +440,15 @@ static TypeKind expr_kind(TCtx *c, Node *n)
 		expect(c, n->rhs, want);
 		return want;
 	}
-	case AST_INCDEC:
+	case AST_INCDEC: {
 		if (n->lhs->kind != AST_VAR && n->lhs->kind != AST_INDEX && c->report)
 			diag_at(DIAG_ERROR, "semantic error", &n->lhs->loc, "cannot increment this expression");
+		bool value_used = !c->stmt_level;
 		lvalue(c, n->lhs, TY_LONG);
+		if (value_used) /* ++g == k reads g */
+			expr(c, n->lhs);
 		return TY_LONG;
+	}
 	case AST_REGEX:
 		expect(c, n->lhs, TY_STRING);
 		expect(c, n->rhs, TY_STRING);
@@ -467,7 +478,13 @@ static void lvalue(TCtx *c, Node *n, TypeKind want)
 
 static TypeKind expr(TCtx *c, Node *n)
 {
+	/* only the outermost expression of a statement is at statement level */
+	bool top = c->stmt_level;
+	c->stmt_level = false;
+	if (top && n->kind == AST_INCDEC)
+		c->stmt_level = true;
 	TypeKind t = expr_kind(c, n);
+	c->stmt_level = false;
 	n->type = t;
 	return t;
 }
@@ -487,7 +504,9 @@ static void stmt(TCtx *c, Node *n)
 		stmt_list(c, &n->body);
 		return;
 	case AST_EXPR_STMT:
+		c->stmt_level = true;
 		expr(c, n->lhs);
+		c->stmt_level = false;
 		return;
 	case AST_IF:
 		expect(c, n->cond, TY_LONG);
@@ -606,7 +625,7 @@ static void report_unknown(Symbol *sym, const char *where)
 
 int types_infer(Session *s)
 {
-	TCtx c = {s, NULL, false, true, false};
+	TCtx c = {s, NULL, false, true, false, false};
 	while (c.changed) {
 		c.changed = false;
 		walk_all(&c);

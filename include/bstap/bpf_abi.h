@@ -221,6 +221,7 @@ enum bstap_rec_kind {
 	BSTAP_REC_FULL,          /* id = global index: an update found its array full */
 	BSTAP_REC_ERROR_MSG,     /* id = error site; payload: the message (error(msg)) */
 	BSTAP_REC_WARN,          /* payload: the message of warn(msg) */
+	BSTAP_REC_LOG,           /* payload: log(msg): printed with a newline unless it has one */
 };
 
 struct bstap_rec_hdr {
