@@ -87,8 +87,53 @@ static void layout_arrays(Session *s, CgObject *o)
 
 bool cg_is_user_probe(const ProbeInst *inst)
 {
+	return inst->in_user;
+}
+
+/* Does n (or a function it calls) do what only user space can: a foreach,
+ * deleting a whole array, reading a statistic? */
+static bool needs_user(const Node *n, int depth)
+{
+	if (!n || depth > 64)
+		return false;
+	switch (n->kind) {
+	case AST_FOREACH: case AST_STAT:
+		return true;
+	case AST_DELETE:
+		if (n->lhs && n->lhs->kind == AST_VAR && n->lhs->sym && n->lhs->sym->is_array)
+			return true;
+		break;
+	case AST_CALL:
+		if (n->func && n->func->fn->body && needs_user(n->func->fn->body, depth + 1))
+			return true;
+		break;
+	default:
+		break;
+	}
+	const Node *kids[] = { n->lhs, n->rhs, n->cond, n->init, n->step, n->then, n->els, n->value, n->limit };
+	for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++)
+		if (needs_user(kids[i], depth + 1))
+			return true;
+	for (int i = 0; i < n->args.n; i++)
+		if (needs_user(n->args.v[i], depth + 1))
+			return true;
+	for (int i = 0; i < n->body.n; i++)
+		if (needs_user(n->body.v[i], depth + 1))
+			return true;
+	return false;
+}
+
+/* begin, end and error run in user space; so does a timer on one CPU whose
+ * body needs user space (the periodic report: foreach, then delete) -- in
+ * the kernel it could not be compiled at all. */
+static bool runs_in_user(ProbeInst *inst)
+{
 	uint32_t k = inst->prov->abi_kind;
-	return k == BSTAP_PROBE_BEGIN || k == BSTAP_PROBE_END || k == BSTAP_PROBE_ERROR;
+	if (k == BSTAP_PROBE_BEGIN || k == BSTAP_PROBE_END || k == BSTAP_PROBE_ERROR)
+		return true;
+	if (k == BSTAP_PROBE_TIMER && strstr(inst->prov->attach_target(inst), "cpus=one"))
+		return needs_user(inst->body, 0);
+	return false;
 }
 
 /* A user-space probe's bytecode goes into the metadata, its map references
@@ -140,6 +185,7 @@ int cg_compile(Session *s, CgObject *o)
 		if (!prov->abi_kind)
 			continue; /* never */
 		const char *name = arena_printf(o->a, "probe_%d", i);
+		inst->in_user = runs_in_user(inst);
 		IrFunc *f = lower_probe(o, inst, name);
 		if (!f)
 			continue;
@@ -158,6 +204,8 @@ int cg_compile(Session *s, CgObject *o)
 		                                     .flags = inst->pp->optional ? BSTAP_PF_OPTIONAL : 0 };
 		if (cg_is_user_probe(inst)) {
 			o->probes[k].uprog = add_uprog(o, p);
+			if (prov->abi_kind == BSTAP_PROBE_TIMER)
+				o->probes[k].flags |= BSTAP_PF_USER;
 			name = "";
 		} else {
 			o->nprogs++;

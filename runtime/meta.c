@@ -81,8 +81,11 @@ int meta_parse(RtMeta *m, const void *blob, size_t len, char *err, size_t errlen
 			goto corrupt;
 	for (uint32_t i = 0; i < h->nprobes; i++) {
 		uint32_t k = m->probes[i].kind;
-		if ((k == BSTAP_PROBE_BEGIN || k == BSTAP_PROBE_END || k == BSTAP_PROBE_ERROR) &&
-		    m->probes[i].uprog >= h->nuprogs)
+		bool user = k == BSTAP_PROBE_BEGIN || k == BSTAP_PROBE_END || k == BSTAP_PROBE_ERROR ||
+		            (m->probes[i].flags & BSTAP_PF_USER);
+		if (user && m->probes[i].uprog >= h->nuprogs)
+			goto corrupt;
+		if ((m->probes[i].flags & BSTAP_PF_USER) && (k != BSTAP_PROBE_TIMER || m->probes[i].arg <= 0))
 			goto corrupt;
 		if (m->probes[i].lines > h->nlines || m->probes[i].ninsns > h->nlines - m->probes[i].lines)
 			goto corrupt;

@@ -290,7 +290,8 @@ static void explain_load_failure(Run *r, int err)
 
 static bool is_user_probe(const struct bstap_probe *p)
 {
-	return p->kind == BSTAP_PROBE_BEGIN || p->kind == BSTAP_PROBE_END || p->kind == BSTAP_PROBE_ERROR;
+	return p->kind == BSTAP_PROBE_BEGIN || p->kind == BSTAP_PROBE_END || p->kind == BSTAP_PROBE_ERROR ||
+	       (p->flags & BSTAP_PF_USER);
 }
 
 static struct bpf_map *find_map(Run *r, const char *suffix)
@@ -390,6 +391,18 @@ static int open_and_load(Run *r, const void *image, size_t len)
 	return 0;
 }
 
+/* Run one user-space probe in the executor. */
+static void run_user_probe(Run *r, uint32_t i)
+{
+	char err[256];
+	if (ux_run(&r->ux, r->meta.probes[i].uprog, err, sizeof err) < 0) {
+		flush_out(r);
+		rt_err("in probe %s: %s", meta_str(&r->meta, r->meta.probes[i].pp), err);
+		r->error = true;
+		r->stop = true;
+	}
+}
+
 /* Run begin, end or error probes in order of their N (stable). */
 static void run_once_probes(Run *r, uint32_t kind)
 {
@@ -410,13 +423,7 @@ static void run_once_probes(Run *r, uint32_t kind)
 		/* after exit() in begin, the rest of begin does not run */
 		if (kind == BSTAP_PROBE_BEGIN && (r->stop || r->error))
 			break;
-		char err[256];
-		if (ux_run(&r->ux, r->meta.probes[best].uprog, err, sizeof err) < 0) {
-			flush_out(r);
-			rt_err("in probe %s: %s", meta_str(&r->meta, r->meta.probes[best].pp), err);
-			r->error = true;
-			r->stop = true;
-		}
+		run_user_probe(r, (uint32_t)best);
 		/* an error in an end probe does not stop the other end probes */
 		ring_buffer__consume(r->rb);
 	}
@@ -557,6 +564,8 @@ int rt_run(const void *image, size_t len, const char *name, const RtOptions *opt
 	for (uint32_t i = 0; i < r->meta.hdr->nprobes; i++) {
 		const struct bstap_probe *p = &r->meta.probes[i];
 		char err[512] = "";
+		if (p->flags & BSTAP_PF_USER)
+			continue; /* a user-space timer: the event loop fires it */
 		if (rt_attach(&r->meta, p, r->progs[i], &r->links, err, sizeof err) < 0) {
 			if (p->flags & BSTAP_PF_OPTIONAL)
 				continue;
@@ -577,24 +586,45 @@ int rt_run(const void *image, size_t len, const char *name, const RtOptions *opt
 		release_child(r);
 	}
 	double deadline = opt->timeout_s > 0 ? now_s() + opt->timeout_s : 0;
+	/* user-space timers: when each fires next */
+	uint32_t np = r->meta.hdr->nprobes;
+	double *next_fire = calloc(np + 1, sizeof *next_fire);
+	for (uint32_t i = 0; next_fire && i < np; i++)
+		if (r->meta.probes[i].flags & BSTAP_PF_USER)
+			next_fire[i] = now_s() + (double)r->meta.probes[i].arg / 1e9;
 	while (!r->stop && !got_signal) {
-		int timeout = 100;
+		double now = now_s(), wake = now + 0.1;
 		if (deadline) {
-			double left = deadline - now_s();
-			if (left <= 0)
+			if (deadline <= now)
 				break;
-			if (left * 1000 < timeout)
-				timeout = (int)(left * 1000) + 1;
+			if (deadline < wake)
+				wake = deadline;
 		}
+		for (uint32_t i = 0; next_fire && i < np; i++)
+			if (next_fire[i] && next_fire[i] < wake)
+				wake = next_fire[i];
+		int timeout = wake > now ? (int)((wake - now) * 1000) + 1 : 0;
 		int n = ring_buffer__poll(r->rb, timeout);
 		if (n < 0 && n != -EINTR) {
 			rt_err("reading events: %s", strerror(-n));
 			r->error = true;
 			break;
 		}
+		now = now_s();
+		for (uint32_t i = 0; next_fire && i < np && !r->stop; i++) {
+			if (!next_fire[i] || next_fire[i] > now)
+				continue;
+			/* records sent before the timer are printed before it */
+			ring_buffer__consume(r->rb);
+			run_user_probe(r, i);
+			next_fire[i] += (double)r->meta.probes[i].arg / 1e9;
+			if (next_fire[i] < now)
+				next_fire[i] = now + (double)r->meta.probes[i].arg / 1e9;
+		}
 		flush_out(r);
 		check_child(r);
 	}
+	free(next_fire);
 	r->data[BSTAP_DATA_STATE / 8] = BSTAP_STATE_STOPPING;
 	/* what was sent before the stop is still printed */
 	ring_buffer__consume(r->rb);

@@ -178,6 +178,7 @@ struct ProbeInst {
 	int64_t order;            /* begin(N) / end(N) */
 	int index;
 	const char *alias_chain;  /* for -p2: what aliases expanded to */
+	bool in_user;             /* runs in the runtime's user-space executor (codegen decides) */
 };
 
 /* Resolve the whole program: expand aliases, find providers, build probe

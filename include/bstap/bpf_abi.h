@@ -80,6 +80,8 @@ struct bstap_probe {
 };
 
 #define BSTAP_PF_OPTIONAL 1u    /* '?': a failure to attach is not an error */
+#define BSTAP_PF_USER 2u        /* a timer run by the user-space executor (its
+                                 * uprog) every arg ns, instead of a perf event */
 
 /* A map of the object, by the index that user-space bytecode uses in
  * ld_imm64 (src_reg BPF_PSEUDO_MAP_IDX / BPF_PSEUDO_MAP_IDX_VALUE). */
