@@ -168,7 +168,7 @@ int cg_compile(Session *s, CgObject *o)
 	o->map_rodata = -1;
 	void *init = layout_globals(s, o);
 	o->map_events = cg_add_map(o, (ElfMap){ .name = BSTAP_MAP_EVENTS, .kind = ELF_MAP_BTF,
-	                                     .type = BPF_MAP_TYPE_RINGBUF, .max_entries = 1u << 20 });
+	                                     .type = BPF_MAP_TYPE_RINGBUF, .max_entries = 4u << 20 });
 	o->map_data = cg_add_map(o, (ElfMap){ .name = BSTAP_SEC_DATA, .kind = ELF_MAP_DATA,
 	                                   .value_size = o->data_size, .max_entries = 1, .init = init });
 	o->map_scratch = cg_add_map(o, (ElfMap){ .name = BSTAP_MAP_SCRATCH, .kind = ELF_MAP_BTF,
