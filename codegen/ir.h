@@ -165,6 +165,7 @@ typedef struct CgObject {
 	int nsrcpos, capsrcpos;
 	uint32_t data_size;        /* bytes of the global data map's value */
 	uint32_t scratch_size;     /* largest per-CPU scratch any probe needs */
+	uint32_t merge_cpus;       /* CPUs a kernel-side statistics read merges */
 	ElfProg *progs;            /* kernel programs (ELF sections) */
 	int nprogs;
 	struct bstap_probe *probes; /* the probe table: kernel and user space */

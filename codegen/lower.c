@@ -942,6 +942,7 @@ static void stmt(Lower *L, Node *n)
 		return;
 	IrFunc *f = L->f;
 	int mark = L->scratch_used;
+	L->stmt_serial++;
 	f->cur_srcpos = cg_srcpos(L->o, &n->loc);
 	switch (n->kind) {
 	case AST_BLOCK:

@@ -44,6 +44,13 @@ typedef struct Lower {
 	int valslot;             /* an 8-byte stack slot for map updates, 0 until used */
 	const SrcLoc *asm_call;  /* the call whose embedded code is being expanded */
 	const SrcLoc *user_call; /* the outermost call from the user's script, or NULL */
+	int stmt_serial;         /* counts statements, to scope caches to one */
+	struct {                 /* the last merged scalar statistic (stats.c) */
+		Symbol *sym;
+		int stmt;
+		int at;              /* IR position right after the merge */
+		int v[5];
+	} statcache;
 	bool user;               /* runs in the user-space executor (begin/end/error) */
 	struct {                 /* enclosing try blocks, innermost last */
 		int catch_label;

@@ -152,6 +152,7 @@ void *meta_build(CgObject *o, size_t *len)
 		                              .key_size = o->maps[i].key_size, .value_size = o->maps[i].value_size,
 		                              .max_entries = o->maps[i].max_entries };
 	h.scratch_size = o->scratch_size;
+	h.merge_cpus = o->merge_cpus;
 	PLACE(nprobes, probes_off, o->nprobes, struct bstap_probe);
 	PLACE(nmaps, maps_off, o->nmaps, struct bstap_map);
 	PLACE(nuprogs, uprogs_off, o->nuprogs, struct bstap_uprog);

@@ -7,6 +7,8 @@
  * one entry; an array of statistics a PERCPU_HASH with the array's keys.
  * Adding touches only this CPU's copy, so no atomics are needed; reading
  * merges every CPU's copy in the user-space executor. */
+#include <string.h>
+
 #include "codegen/lower.h"
 
 /* Register with the map value pointer of statistic x (AST_VAR or an
@@ -189,13 +191,151 @@ static int stat_key(Lower *L, Node *x, Symbol **sym)
 	return key;
 }
 
+#include <bpf/libbpf.h>
+
+/* The merge loop runs over the CPUs this machine may have (the bound the
+ * verifier needs; the runtime warns when a machine has more). */
+static int merge_cpus(void)
+{
+	int n = libbpf_num_possible_cpus();
+	return n > 0 ? n : 1;
+}
+
+static int stat_pick(Lower *L, Node *n, const int *v);
+
+/* @count(x) ... in a kernel probe: every CPU's copy merged here, through
+ * bpf_map_lookup_percpu_elem (NULL past the last CPU, or for a missing
+ * element). */
+static int stat_read_kernel(Lower *L, Node *n)
+{
+	IrFunc *f = L->f;
+	Node *x = n->lhs;
+	Symbol *sym;
+	int key;
+	/* several reads of one scalar statistic in a statement share a merge,
+	 * while the merge dominates the read: no label (join) since */
+	if (x->kind == AST_VAR && L->statcache.sym == x->sym && L->statcache.stmt == L->stmt_serial) {
+		bool straight = true;
+		for (int i = L->statcache.at; i < f->n; i++)
+			if (f->v[i].kind == IRK_LABEL)
+				straight = false;
+		if (straight)
+			return stat_pick(L, n, L->statcache.v);
+	}
+	if (x->kind == AST_INDEX) {
+		sym = x->lhs->sym;
+		key = lower_array_key(L, sym, &x->args);
+	} else {
+		sym = x->sym;
+		key = scratch_ptr(L, scratch_alloc(L, 8));
+		ir_emit_st(f, BPF_W, key, 0, 0);
+	}
+	int cnt = ir_vreg(f), sum = ir_vreg(f), mn = ir_vreg(f), mx = ir_vreg(f), sq = ir_vreg(f);
+	int cpu = ir_vreg(f), p = ir_vreg(f), t = ir_vreg(f);
+	int top = ir_label(f), done = ir_label(f), next = ir_label(f);
+	ir_emit_movi(f, cnt, 0);
+	ir_emit_movi(f, sum, 0);
+	ir_emit_movi(f, mn, 0);
+	ir_emit_movi(f, mx, 0);
+	ir_emit_movi(f, sq, 0);
+	ir_emit_movi(f, cpu, 0);
+	ir_emit_label(f, top);
+	L->o->merge_cpus = (uint32_t)merge_cpus();
+	ir_emit_jmpi(f, BPF_JGE, cpu, merge_cpus(), done);
+	ir_emit_ldmap(f, 1, sym->index);
+	ir_emit_mov(f, 2, key);
+	ir_emit_mov(f, 3, cpu);
+	ir_emit_call(f, BPF_FUNC_map_lookup_percpu_elem, 3);
+	ir_emit_mov(f, p, 0);
+	ir_emit_jmpi(f, BPF_JEQ, p, 0, done);
+	ir_emit_ldx(f, BPF_DW, t, p, 8 * BSTAP_STAT_COUNT);
+	ir_emit_jmpi(f, BPF_JEQ, t, 0, next);
+	{
+		/* min and max over the CPUs that saw values */
+		int first = ir_label(f), merged = ir_label(f), nmin = ir_label(f), nmax = ir_label(f);
+		int v = ir_vreg(f), w = ir_vreg(f);
+		ir_emit_ldx(f, BPF_DW, v, p, 8 * BSTAP_STAT_MIN);
+		ir_emit_ldx(f, BPF_DW, w, p, 8 * BSTAP_STAT_MAX);
+		ir_emit_jmpi(f, BPF_JEQ, cnt, 0, first);
+		ir_emit_jmp(f, BPF_JSGE, v, mn, nmin);
+		ir_emit_mov(f, mn, v);
+		ir_emit_label(f, nmin);
+		ir_emit_jmp(f, BPF_JSLE, w, mx, nmax);
+		ir_emit_mov(f, mx, w);
+		ir_emit_label(f, nmax);
+		ir_emit_ja(f, merged);
+		ir_emit_label(f, first);
+		ir_emit_mov(f, mn, v);
+		ir_emit_mov(f, mx, w);
+		ir_emit_label(f, merged);
+	}
+	ir_emit_alu(f, BPF_ADD, cnt, t);
+	ir_emit_ldx(f, BPF_DW, t, p, 8 * BSTAP_STAT_SUM);
+	ir_emit_alu(f, BPF_ADD, sum, t);
+	ir_emit_ldx(f, BPF_DW, t, p, 8 * BSTAP_STAT_SUMSQ);
+	ir_emit_alu(f, BPF_ADD, sq, t);
+	ir_emit_label(f, next);
+	ir_emit_alui(f, BPF_ADD, cpu, 1);
+	ir_emit_ja(f, top);
+	ir_emit_label(f, done);
+	int v[5] = { cnt, sum, mn, mx, sq };
+	if (x->kind == AST_VAR) {
+		L->statcache.sym = x->sym;
+		L->statcache.stmt = L->stmt_serial;
+		L->statcache.at = f->n;
+		memcpy(L->statcache.v, v, sizeof v);
+	}
+	return stat_pick(L, n, v);
+}
+
+/* One value of a merged statistic: v = count, sum, min, max, sum of squares. */
+static int stat_pick(Lower *L, Node *n, const int *v)
+{
+	IrFunc *f = L->f;
+	int cnt = v[0], sum = v[1], mn = v[2], mx = v[3], sq = v[4];
+	if (n->stat == STAT_COUNT)
+		return cnt;
+	if (n->stat == STAT_SUM)
+		return sum;
+	int ok = ir_label(f);
+	ir_emit_jmpi(f, BPF_JNE, cnt, 0, ok);
+	emit_error(L, "empty aggregate", "", &n->loc);
+	ir_emit_label(f, ok);
+	int r = ir_vreg(f);
+	switch ((int)n->stat) {
+	case STAT_MIN:
+		return mn;
+	case STAT_MAX:
+		return mx;
+	case STAT_AVG:
+		ir_emit_mov(f, r, sum);
+		ir_emit(f, (IrInsn){ .kind = IRK_INSN, .code = BPF_ALU64 | BPF_DIV | BPF_X, .dst = r, .src = cnt, .off = 1 });
+		return r;
+	default: {
+		/* (n Σx² - (Σx)²) / (n (n - 1)), 0 for a single value */
+		int one = ir_label(f), d = ir_vreg(f), t = ir_vreg(f);
+		ir_emit_movi(f, r, 0);
+		ir_emit_jmpi(f, BPF_JSLE, cnt, 1, one);
+		ir_emit_mov(f, r, sq);
+		ir_emit_alu(f, BPF_MUL, r, cnt);
+		ir_emit_mov(f, t, sum);
+		ir_emit_alu(f, BPF_MUL, t, sum);
+		ir_emit_alu(f, BPF_SUB, r, t);
+		ir_emit_mov(f, d, cnt);
+		ir_emit_alui(f, BPF_SUB, d, 1);
+		ir_emit_alu(f, BPF_MUL, d, cnt);
+		ir_emit(f, (IrInsn){ .kind = IRK_INSN, .code = BPF_ALU64 | BPF_DIV | BPF_X, .dst = r, .src = d, .off = 1 });
+		ir_emit_label(f, one);
+		return r;
+	}
+	}
+}
+
 int lower_stat_read(Lower *L, Node *n)
 {
 	IrFunc *f = L->f;
-	if (!L->user) {
-		lower_fail(L, &n->loc, "statistics can be read only in begin, end and error probes so far");
-		return -1;
-	}
+	if (!L->user)
+		return stat_read_kernel(L, n);
 	static const int ops[] = {
 		[STAT_COUNT] = BSTAP_SOP_COUNT, [STAT_SUM] = BSTAP_SOP_SUM, [STAT_MIN] = BSTAP_SOP_MIN,
 		[STAT_MAX] = BSTAP_SOP_MAX, [STAT_AVG] = BSTAP_SOP_AVG, [STAT_VARIANCE] = BSTAP_SOP_VARIANCE,

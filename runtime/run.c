@@ -555,6 +555,11 @@ int rt_run(const void *image, size_t len, const char *name, const RtOptions *opt
 			rt_ensure_tracefs();
 			break;
 		}
+	if (r->meta.hdr->merge_cpus && opt->warnings &&
+	    (uint32_t)libbpf_num_possible_cpus() > r->meta.hdr->merge_cpus)
+		fprintf(stderr, "WARNING: %s was compiled for %u CPUs and this machine has %d: statistics read "
+		        "in kernel probes leave the others out (compile it here)\n",
+		        name, r->meta.hdr->merge_cpus, libbpf_num_possible_cpus());
 	if (opt->command && start_child(r) < 0) {
 		rt_err("cannot start command: %s", strerror(errno));
 		goto out;

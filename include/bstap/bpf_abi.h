@@ -40,7 +40,9 @@ struct bstap_meta_hdr {
 	uint32_t globals_size;            /* value size of BSTAP_MAP_GLOBALS */
 	uint32_t flags;
 	uint32_t scratch_size;            /* bytes of BSTAP_MAP_SCRATCH's value */
-	uint32_t reserved[3];
+	uint32_t merge_cpus;              /* statistics read in kernel probes merge this
+	                                   * many CPUs' copies (0: none are read there) */
+	uint32_t reserved[2];
 };
 
 /* Strings are offsets into the string table. */
