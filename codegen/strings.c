@@ -7,7 +7,7 @@
  * a loop bounded by MAXSTRINGLEN.  Concatenation copies both parts with
  * bpf_probe_read_kernel_str into a buffer of twice the capacity, so that
  * the second copy always fits where the verifier can prove it, then cuts
- * the result to MAXSTRINGLEN. */
+ * the result to MAXSTRINGLEN -- counted, so that the cut is never silent. */
 #include "codegen/lower.h"
 
 /* r = sign of (a - b) at the first difference of the unrolled literal
@@ -129,7 +129,16 @@ int lower_concat_into(Lower *L, int dst2, Node *lhs, Node *rhs)
 		b = lower_expr(L, rhs);
 	}
 	append(L, dst2, len, b);
-	/* the result holds at most MAXSTRINGLEN bytes with its NUL */
+	/* the result holds at most MAXSTRINGLEN bytes with its NUL; when the
+	 * parts did not fit, count it: the runtime says so at the end */
+	int fits = ir_label(f), t = ir_vreg(f);
+	ir_emit_mov(f, t, 0);
+	ir_emit_alu(f, BPF_ADD, t, len);
+	ir_emit_jmpi(f, BPF_JSLE, t, L->cap, fits);
+	int p = data_ptr(L, BSTAP_DATA_TRUNCATED), one = ir_vreg(f);
+	ir_emit_movi(f, one, 1);
+	ir_emit_atomic_add(f, p, 0, one);
+	ir_emit_label(f, fits);
 	ir_emit_st(f, BPF_B, dst2, (int16_t)(L->cap - 1), 0);
 	return dst2;
 }

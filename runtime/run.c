@@ -637,6 +637,11 @@ int rt_run(const void *image, size_t len, const char *name, const RtOptions *opt
 	ring_buffer__consume(r->rb);
 	rt_report_globals(&r->out, &r->meta, r->obj, (const char *)r->data);
 	flush_out(r);
+	uint64_t cut = r->data[BSTAP_DATA_TRUNCATED / 8];
+	if (cut && opt->warnings)
+		fprintf(stderr, "WARNING: %llu string%s cut to MAXSTRINGLEN (%u bytes); raise it with "
+		        "-D MAXSTRINGLEN=N\n", (unsigned long long)cut, cut == 1 ? " was" : "s were",
+		        r->meta.hdr->maxstringlen);
 	uint64_t lost = r->data[BSTAP_DATA_LOST / 8];
 	if (lost && opt->warnings)
 		fprintf(stderr, "WARNING: %llu events lost (the ring buffer was full)\n", (unsigned long long)lost);

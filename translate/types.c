@@ -333,6 +333,12 @@ static TypeKind expr_kind(TCtx *c, Node *n)
 	case AST_NUM:
 		return TY_LONG;
 	case AST_STR:
+		if (c->report && n->slen > (size_t)c->s->maxstringlen - 1 && !n->aux) {
+			diag_at(DIAG_WARNING, "WARNING", &n->loc,
+			        "string of %zu bytes cut to MAXSTRINGLEN - 1 (%lld); raise it with -D MAXSTRINGLEN=N",
+			        n->slen, (long long)c->s->maxstringlen - 1);
+			n->aux = n; /* warned once */
+		}
 		return TY_STRING;
 	case AST_VAR:
 		mark(c, n->sym);

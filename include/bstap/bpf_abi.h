@@ -42,7 +42,8 @@ struct bstap_meta_hdr {
 	uint32_t scratch_size;            /* bytes of BSTAP_MAP_SCRATCH's value */
 	uint32_t merge_cpus;              /* statistics read in kernel probes merge this
 	                                   * many CPUs' copies (0: none are read there) */
-	uint32_t reserved[2];
+	uint32_t maxstringlen;            /* MAXSTRINGLEN the object was compiled with */
+	uint32_t reserved[1];
 };
 
 /* Strings are offsets into the string table. */
@@ -208,7 +209,8 @@ struct bstap_errsite {
 #define BSTAP_DATA_STATE 16      /* u64: enum bstap_state */
 #define BSTAP_DATA_REALTIME 24   /* s64: CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 #define BSTAP_DATA_STP_PID 32    /* u64: pid of the runtime (stp_pid()) */
-#define BSTAP_DATA_GLOBALS 40
+#define BSTAP_DATA_TRUNCATED 40  /* u64: strings cut to MAXSTRINGLEN at run time */
+#define BSTAP_DATA_GLOBALS 48
 
 enum bstap_state {
 	BSTAP_STATE_STARTING = 0, /* loaded and attached; begin probes running */
