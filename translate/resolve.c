@@ -574,16 +574,10 @@ static int expand_point(Session *s, Probe *user, ProbePoint *pp, Node *body, int
 		int r = prov->resolve(s, inst, more_inst);
 		if (r < 0)
 			return -1;
-		if (r > 0) /* optional and nothing there */
-			return 0;
-		if (inst->pdata && prov == &provider_tracepoint) {
-			/* the concrete name, for pp() */
-			TpFormat *fmt = inst->pdata;
-			more_inst(s, inst, arena_printf(s->arena, "%s:%s", fmt->system, fmt->event), fmt);
-		} else {
-			add_inst(s, inst);
-			bind_inst(s, inst);
-		}
+		if (r > 0) /* nothing there (optional), or expanded through more_inst */
+			return s->nprobes - before;
+		add_inst(s, inst);
+		bind_inst(s, inst);
 	}
 	if (rc < 0)
 		return -1;

@@ -195,9 +195,10 @@ struct Provider {
 	const char *name;
 	/* Does pp name this family?  (Just a check of the first component.) */
 	bool (*matches)(const ProbePoint *pp);
-	/* Check the point and fill inst (kind, pdata).  0, or -1 after a
-	 * diagnostic.  May expand wildcards into several instances through
-	 * `more` (called once per extra concrete point). */
+	/* Check the point and fill inst (kind, pdata).  0 keeps inst; 1 drops
+	 * it (an optional point that matched nothing, or one expanded into
+	 * instances through `more`, called once per concrete point); -1 after
+	 * a diagnostic. */
 	int (*resolve)(Session *s, ProbeInst *inst,
 	               void (*more)(Session *, ProbeInst *, const char *target, void *pdata));
 	/* Resolve $name in this probe: fill acc; 0, or -1 after a diagnostic. */

@@ -19,24 +19,23 @@ typedef struct {
 	ProbeInst *inst;
 	void (*more)(Session *, ProbeInst *, const char *, void *);
 	int n;
-	TpFormat *first;
 } Expand;
 
+/* Each matching event becomes an instance of its own, in tracefs order,
+ * named by its concrete "system:event" (what pp() returns). */
 static void add_event(const char *system, const char *event, void *ctx)
 {
 	Expand *e = ctx;
 	/* the format is read when a target variable needs it */
 	TpFormat *fmt = tracefs_event(e->s, system, event);
-	if (e->n++ == 0)
-		e->first = fmt;
-	else
-		e->more(e->s, e->inst, arena_printf(e->s->arena, "%s:%s", system, event), fmt);
+	e->n++;
+	e->more(e->s, e->inst, arena_printf(e->s->arena, "%s:%s", system, event), fmt);
 }
 
 static int resolve_tp(Session *s, ProbeInst *inst,
                       void (*more)(Session *, ProbeInst *, const char *, void *))
 {
-	if (inst->pdata) /* an instance made by a wildcard expansion */
+	if (inst->pdata) /* an instance made by the expansion below */
 		return 0;
 	const PPComp *c = &inst->pp->comps[1];
 	if (!c->arg || c->arg->kind != AST_STR) {
@@ -45,7 +44,7 @@ static int resolve_tp(Session *s, ProbeInst *inst,
 		return -1;
 	}
 	const char *name = c->arg->str;
-	Expand e = {s, inst, more, 0, NULL};
+	Expand e = {s, inst, more, 0};
 	int r = tracefs_list(s, name, add_event, &e);
 	if (r < 0) {
 		diag_at(DIAG_ERROR, "semantic error", &c->arg->loc,
@@ -59,8 +58,7 @@ static int resolve_tp(Session *s, ProbeInst *inst,
 		        "no match for probe point: tracepoint '%s' not found", name);
 		return -1;
 	}
-	inst->pdata = e.first;
-	return 0;
+	return 1; /* every instance was made through more() */
 }
 
 static const TpField *find_field(const TpFormat *fmt, const char *name)
