@@ -543,9 +543,13 @@ static int expand_point(Session *s, Probe *user, ProbePoint *pp, Node *body, int
 		return -1;
 	}
 	if (pp->cond) {
-		diag_at(DIAG_ERROR, "semantic error", &pp->cond->loc,
-		        "conditional probes are not supported yet");
-		return -1;
+		/* stap arms the probe only while cond holds; the effect users see
+		 * is the same as a guard on the body, which is what this is */
+		Node *guard = ast_new(s->arena, AST_IF, pp->cond->loc);
+		guard->cond = ast_clone(s->arena, pp->cond);
+		guard->then = body;
+		body = ast_new(s->arena, AST_BLOCK, pp->cond->loc);
+		nodelist_add(s->arena, &body->body, guard);
 	}
 	int before = s->nprobes;
 	int rc = 0;
