@@ -639,6 +639,13 @@ int types_infer(Session *s)
 	c.report = true;
 	walk_all(&c);
 	for (Symbol *g = s->globals; g; g = g->next) {
+		/* a global of the user's that nothing reads or writes (stap's
+		 * warning; -u keeps such variables without a word) */
+		Source *src = g->decl ? src_get(g->decl->loc.file) : NULL;
+		if (!g->read && !g->written && src && !src->is_tapset && !s->no_elide) {
+			diag_at(DIAG_WARNING, "WARNING", &g->loc, "Eliding unused variable '%s'", g->name);
+			continue;
+		}
 		report_unknown(g, "global");
 		for (int i = 0; g->is_array && i < g->nkeys; i++)
 			if (g->keytypes[i] == TY_UNKNOWN)
