@@ -283,6 +283,10 @@ int main(int argc, char **argv)
 		return pass_failed(2, "analysis");
 	report_pass(s.verbose, 2, arena_printf(s.arena, "analyzed script: %d probes, %d globals", s.nprobes,
 	                                       s.nglobals), &t);
+	if (s.verbose >= 2)
+		for (Script *sc = s.tapsets; sc; sc = sc->next)
+			if (sc->used)
+				fprintf(stderr, "Pass 2: used tapset file %s\n", sc->src->name);
 	if (s.last_pass == 2) {
 		elab_print(stdout, &s);
 		return 0;

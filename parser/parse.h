@@ -346,6 +346,7 @@ struct Embedded {
 /* One parsed file (script or tapset). */
 struct Script {
 	Source *src;
+	bool used;             /* elaboration took something from it (-vv lists it) */
 	Probe *probes;         /* probes and aliases in order */
 	Function *functions;
 	Global *globals;

@@ -13,6 +13,7 @@
 typedef struct Alias {
 	ProbePoint *name;
 	Probe *def;
+	Script *file;
 	struct Alias *next;
 } Alias;
 
@@ -109,6 +110,7 @@ static Symbol *find_global(Session *s, const char *name)
 	for (Script *t = s->tapsets; t; t = t->next)
 		for (Global *g = t->globals; g; g = g->next)
 			if (!strcmp(g->name, name)) {
+				t->used = true;
 				add_global(s, g);
 				return find_in(s->globals, name);
 			}
@@ -400,6 +402,7 @@ static void bind_node(Ctx *c, Node *n)
 static int resolve_func(Session *s, FuncDecl *d)
 {
 	d->used = true;
+	d->file->used = true;
 	if (d->resolved)
 		return 0;
 	d->resolved = true;
@@ -492,6 +495,7 @@ static int expand_point(Session *s, Probe *user, ProbePoint *pp, Node *body, int
  * before (=) or after (+=) what we have so far. */
 static int expand_alias(Session *s, Probe *user, Alias *al, Node *body, int depth, const char *chain)
 {
+	al->file->used = true;
 	Node *blk = ast_new(s->arena, AST_BLOCK, al->def->loc);
 	Node *mine = ast_clone(s->arena, al->def->body);
 	if (al->def->alias_append) {
@@ -595,6 +599,7 @@ static void collect_aliases(Session *s, Script *sc)
 			Alias *al = arena_alloc(s->arena, sizeof *al);
 			al->name = name;
 			al->def = p;
+			al->file = sc;
 			al->next = aliases;
 			aliases = al;
 		}
