@@ -96,7 +96,7 @@ static bool needs_user(const Node *n, int depth)
 {
 	if (!n || depth > 64)
 		return false;
-	switch (n->kind) {
+	switch ((int)n->kind) { /* only a few kinds matter here */
 	case AST_FOREACH: case AST_STAT:
 		return true;
 	case AST_DELETE:

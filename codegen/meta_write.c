@@ -170,17 +170,20 @@ void *meta_build(CgObject *o, size_t *len)
 	off += st.len;
 	char *blob = arena_alloc(o->a, off);
 	memcpy(blob, &h, sizeof h);
-	memcpy(blob + h.probes_off, probes, sizeof *probes * (size_t)o->nprobes);
-	memcpy(blob + h.maps_off, maps, sizeof *maps * (size_t)o->nmaps);
-	memcpy(blob + h.uprogs_off, o->uprogs, sizeof *o->uprogs * (size_t)o->nuprogs);
-	memcpy(blob + h.lines_off, lines, sizeof *lines * (size_t)nlines);
-	memcpy(blob + h.insns_off, o->uinsns, sizeof *o->uinsns * (size_t)o->nuinsns);
-	memcpy(blob + h.formats_off, fmts, sizeof *fmts * (size_t)o->nformats);
-	memcpy(blob + h.fargs_off, fargs, sizeof *fargs * (size_t)nfargs);
-	memcpy(blob + h.globals_off, globals, sizeof *globals * (size_t)nglobals);
-	memcpy(blob + h.srcpos_off, pos, sizeof *pos * (size_t)o->nsrcpos);
-	memcpy(blob + h.errors_off, errs, sizeof *errs * (size_t)o->nerrs);
-	memcpy(blob + h.strtab_off, st.buf, st.len);
+	/* empty tables may have no storage at all: copy only what exists */
+#define COPY(off, src, n) do { if ((n) > 0) memcpy(blob + (off), (src), sizeof *(src) * (size_t)(n)); } while (0)
+	COPY(h.probes_off, probes, o->nprobes);
+	COPY(h.maps_off, maps, o->nmaps);
+	COPY(h.uprogs_off, o->uprogs, o->nuprogs);
+	COPY(h.lines_off, lines, nlines);
+	COPY(h.insns_off, o->uinsns, o->nuinsns);
+	COPY(h.formats_off, fmts, o->nformats);
+	COPY(h.fargs_off, fargs, nfargs);
+	COPY(h.globals_off, globals, nglobals);
+	COPY(h.srcpos_off, pos, o->nsrcpos);
+	COPY(h.errors_off, errs, o->nerrs);
+	COPY(h.strtab_off, st.buf, st.len);
+#undef COPY
 	*len = off;
 	return blob;
 }

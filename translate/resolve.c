@@ -456,8 +456,15 @@ static void more_inst(Session *s, ProbeInst *base, const char *target, void *pda
 	*pp = *base->pp;
 	pp->comps = arena_alloc(s->arena, sizeof(PPComp) * (size_t)pp->ncomps);
 	memcpy(pp->comps, base->pp->comps, sizeof(PPComp) * (size_t)pp->ncomps);
-	PPComp *last = &pp->comps[pp->ncomps - 1];
-	last->arg = ast_str(s->arena, target, strlen(target), last->arg ? last->arg->loc : last->loc);
+	/* the expanded name goes where the pattern was: the last component
+	 * with an argument (kernel.function("f*").return has it second) */
+	PPComp *at = &pp->comps[pp->ncomps - 1];
+	for (int i = pp->ncomps - 1; i >= 0; i--)
+		if (pp->comps[i].arg) {
+			at = &pp->comps[i];
+			break;
+		}
+	at->arg = ast_str(s->arena, target, strlen(target), at->arg ? at->arg->loc : at->loc);
 	inst->pp = pp;
 	inst->pp_text = pp_to_text(s->arena, pp);
 	add_inst(s, inst);
