@@ -166,18 +166,10 @@ int main(int argc, char **argv)
 		case 'v':
 			s.verbose++;
 			break;
-		case 'o':
-			output = optarg;
-			break;
-		case 'c':
-			ro.command = optarg;
-			break;
-		case 'x':
-			ro.target_pid = (int)strtol(optarg, &end, 10);
-			if (*end || ro.target_pid <= 0) {
-				fprintf(stderr, "ERROR: -x takes a process id, not '%s'\n", optarg);
+		case 'o': case 'c': case 'x': case 'T':
+			/* the run options, shared with bstap-run */
+			if (rt_option(&ro, c, optarg) < 0)
 				return 1;
-			}
 			break;
 		case 'I':
 			s.inc_dirs[ninc++] = optarg;
@@ -195,20 +187,13 @@ int main(int argc, char **argv)
 			break;
 		case 'w':
 			diag_set_warnings(false, false);
-			ro.warnings = false;
+			rt_option(&ro, c, optarg);
 			break;
 		case 'W':
 			diag_set_warnings(true, true);
 			break;
 		case 'u':
 			s.no_elide = true;
-			break;
-		case 'T':
-			ro.timeout_s = (int)strtol(optarg, &end, 10);
-			if (*end || ro.timeout_s <= 0) {
-				fprintf(stderr, "ERROR: -T takes a number of seconds, not '%s'\n", optarg);
-				return 1;
-			}
 			break;
 		case 'l': case 'L':
 			list = optarg;
@@ -248,8 +233,8 @@ int main(int argc, char **argv)
 	}
 	s.env.nargs = argc - optind;
 	s.env.args = argv + optind;
-	ro.output = output;
 	ro.verbose = s.verbose;
+	output = ro.output; /* -p4 writes the object there */
 
 	/* ---- pass 1 */
 	Stamp t;

@@ -27,35 +27,13 @@ int main(int argc, char **argv)
 {
 	RtOptions ro = { .warnings = true };
 	int c;
-	char *end;
 	while ((c = getopt(argc, argv, "+o:c:x:T:vwVh")) != -1) {
+		int r = rt_option(&ro, c, optarg);
+		if (r < 0)
+			return 1;
+		if (r > 0)
+			continue;
 		switch (c) {
-		case 'o':
-			ro.output = optarg;
-			break;
-		case 'c':
-			ro.command = optarg;
-			break;
-		case 'x':
-			ro.target_pid = (int)strtol(optarg, &end, 10);
-			if (*end || ro.target_pid <= 0) {
-				fprintf(stderr, "ERROR: -x takes a process id, not '%s'\n", optarg);
-				return 1;
-			}
-			break;
-		case 'T':
-			ro.timeout_s = (int)strtol(optarg, &end, 10);
-			if (*end || ro.timeout_s <= 0) {
-				fprintf(stderr, "ERROR: -T takes a number of seconds, not '%s'\n", optarg);
-				return 1;
-			}
-			break;
-		case 'v':
-			ro.verbose++;
-			break;
-		case 'w':
-			ro.warnings = false;
-			break;
 		case 'V':
 			printf("bstap-run " PACKAGE_VERSION "\n");
 			return 0;

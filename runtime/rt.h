@@ -224,6 +224,10 @@ typedef struct RtOptions {
 	char *const *argv0;     /* unused for now */
 } RtOptions;
 
+/* Take run option opt (-o -c -x -T -v -w) with its argument: 1 when it
+ * was one, 0 when it is not a run option, -1 after an error message. */
+int rt_option(RtOptions *ro, int opt, const char *arg);
+
 /* Load, attach and run an object held in memory (an ELF .bo image) until
  * exit(), the end of -c CMD, -T, or a signal; then run end probes, print
  * what is left and detach everything.  Returns the process exit status
