@@ -37,6 +37,12 @@ typedef struct {
 } RA;
 
 static inline void set_bit(Word *s, int i) { s[i / WBITS] |= (Word)1 << (i % WBITS); }
+
+/* Each register r in set s (of `words` words). */
+#define SET_FOREACH(s, words, r) \
+	for (int w_ = 0; w_ < (words); w_++) \
+		for (Word bits_ = (s)[w_]; bits_; bits_ &= bits_ - 1) \
+			for (int r = w_ * WBITS + __builtin_ctzll(bits_), once_ = 1; once_; once_ = 0)
 static inline bool has_bit(const Word *s, int i) { return s[i / WBITS] >> (i % WBITS) & 1; }
 
 /* The registers instruction `in` uses and defines (at most 6 each). */
@@ -170,16 +176,9 @@ static void interference(RA *ra, const IrFunc *f)
 		/* a move does not make its source and destination interfere */
 		int move_src = (in->kind == IRK_INSN && in->code == (BPF_ALU64 | BPF_MOV | BPF_X)) ? in->src : -1;
 		for (int k = 0; k < nd; k++) {
-			for (int w = 0; w < ra->words; w++) {
-				Word bits = out[w];
-				while (bits) {
-					int b = __builtin_ctzll(bits);
-					bits &= bits - 1;
-					int r = w * WBITS + b;
-					if (r != move_src)
-						add_edge(ra, d[k], r);
-				}
-			}
+			SET_FOREACH(out, ra->words, r)
+				if (r != move_src)
+					add_edge(ra, d[k], r);
 			/* registers defined together (a call's r0..r5) */
 			for (int k2 = 0; k2 < nd; k2++)
 				add_edge(ra, d[k], d[k2]);
@@ -250,18 +249,9 @@ static int try_color(RA *ra, const IrFunc *f, int *color)
 		const Word *adj = &ra->graph[(size_t)v * ra->words];
 		bool busy[NPHYS] = {false};
 		busy[IR_FP] = true;
-		bool any = false;
-		for (int w = 0; w < ra->words; w++) {
-			Word bits = adj[w];
-			any |= bits != 0;
-			while (bits) {
-				int b = __builtin_ctzll(bits);
-				bits &= bits - 1;
-				int r = w * WBITS + b;
-				if (r < ra->nregs && color[r] >= 0)
-					busy[color[r]] = true;
-			}
-		}
+		SET_FOREACH(adj, ra->words, r)
+			if (r < ra->nregs && color[r] >= 0)
+				busy[color[r]] = true;
 		int c = -1;
 		int h = hint[v];
 		if (h >= 0 && color[h] >= 0 && !busy[color[h]])
@@ -272,7 +262,6 @@ static int try_color(RA *ra, const IrFunc *f, int *color)
 		if (c < 0)
 			failed = v;
 		color[v] = c;
-		(void)any;
 	}
 	free(hint);
 	return failed;
@@ -288,16 +277,9 @@ static int spill_choice(const RA *ra, const IrFunc *f, int v, int first_temp)
 		return v;
 	for (int i = 0; i < f->n; i++) {
 		const Word *out = &ra->live[(size_t)i * ra->words];
-		for (int w = 0; w < ra->words; w++) {
-			Word bits = out[w];
-			while (bits) {
-				int b = __builtin_ctzll(bits);
-				bits &= bits - 1;
-				int r = w * WBITS + b;
-				if (r < ra->nregs)
-					len[r]++;
-			}
-		}
+		SET_FOREACH(out, ra->words, r)
+			if (r < ra->nregs)
+				len[r]++;
 	}
 	int best = v < first_temp ? v : -1;
 	const Word *adj = &ra->graph[(size_t)v * ra->words];

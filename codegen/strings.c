@@ -10,21 +10,12 @@
  * the result to MAXSTRINGLEN -- counted, so that the cut is never silent. */
 #include "codegen/lower.h"
 
-/* r = sign of (a - b) at the first difference of the unrolled literal
- * lit: result vreg holds -1, 0 or 1. */
-static int compare_literal(Lower *L, int a, const char *lit, size_t len)
+/* The comparison's result: falling through here means equal (0); the
+ * less and greater labels mean -1 and 1. */
+static int sign_result(Lower *L, int less, int greater)
 {
 	IrFunc *f = L->f;
-	int r = ir_vreg(f), c = ir_vreg(f);
-	int done = ir_label(f), less = ir_label(f), greater = ir_label(f);
-	if (len > (size_t)L->cap - 1)
-		len = (size_t)L->cap - 1;
-	for (size_t i = 0; i <= len; i++) {
-		unsigned char want = i < len ? (unsigned char)lit[i] : 0;
-		ir_emit_ldx(f, BPF_B, c, a, (int16_t)i);
-		ir_emit_jmpi(f, BPF_JLT, c, want, less);
-		ir_emit_jmpi(f, BPF_JGT, c, want, greater);
-	}
+	int r = ir_vreg(f), done = ir_label(f);
 	ir_emit_movi(f, r, 0);
 	ir_emit_ja(f, done);
 	ir_emit_label(f, less);
@@ -36,13 +27,30 @@ static int compare_literal(Lower *L, int a, const char *lit, size_t len)
 	return r;
 }
 
+/* r = sign of (a - b) at the first difference of the unrolled literal
+ * lit: result vreg holds -1, 0 or 1. */
+static int compare_literal(Lower *L, int a, const char *lit, size_t len)
+{
+	IrFunc *f = L->f;
+	int c = ir_vreg(f);
+	int less = ir_label(f), greater = ir_label(f);
+	if (len > (size_t)L->cap - 1)
+		len = (size_t)L->cap - 1;
+	for (size_t i = 0; i <= len; i++) {
+		unsigned char want = i < len ? (unsigned char)lit[i] : 0;
+		ir_emit_ldx(f, BPF_B, c, a, (int16_t)i);
+		ir_emit_jmpi(f, BPF_JLT, c, want, less);
+		ir_emit_jmpi(f, BPF_JGT, c, want, greater);
+	}
+	return sign_result(L, less, greater);
+}
+
 /* The same between two run-time strings: a loop over at most cap bytes. */
 static int compare_runtime(Lower *L, int a, int b)
 {
 	IrFunc *f = L->f;
-	int r = ir_vreg(f), i = ir_vreg(f), ca = ir_vreg(f), cb = ir_vreg(f), p = ir_vreg(f);
-	int top = ir_label(f), done = ir_label(f), less = ir_label(f), greater = ir_label(f),
-	    equal = ir_label(f);
+	int i = ir_vreg(f), ca = ir_vreg(f), cb = ir_vreg(f), p = ir_vreg(f);
+	int top = ir_label(f), less = ir_label(f), greater = ir_label(f), equal = ir_label(f);
 	ir_emit_movi(f, i, 0);
 	ir_emit_label(f, top);
 	ir_emit_jmpi(f, BPF_JGE, i, L->cap, equal);
@@ -58,15 +66,7 @@ static int compare_runtime(Lower *L, int a, int b)
 	ir_emit_alui(f, BPF_ADD, i, 1);
 	ir_emit_ja(f, top);
 	ir_emit_label(f, equal);
-	ir_emit_movi(f, r, 0);
-	ir_emit_ja(f, done);
-	ir_emit_label(f, less);
-	ir_emit_movi(f, r, -1);
-	ir_emit_ja(f, done);
-	ir_emit_label(f, greater);
-	ir_emit_movi(f, r, 1);
-	ir_emit_label(f, done);
-	return r;
+	return sign_result(L, less, greater);
 }
 
 int lower_strcmp(Lower *L, Node *lhs, Node *rhs, bool *swapped)
