@@ -240,6 +240,7 @@ int main(int argc, char **argv)
 	Stamp t;
 	stamp(&t);
 	rt_ensure_tracefs();
+	tap_load_macros(&s);
 	Source *src = read_script(script, file);
 	if (!src) {
 		fprintf(stderr, "ERROR: cannot read script %s: %s\n", file, strerror(errno));

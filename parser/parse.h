@@ -102,7 +102,7 @@ int diag_errors(void);
 int diag_warnings(void);
 void diag_reset(void);
 void diag_set_warnings(bool enabled, bool as_errors); /* -w, -W */
-void diag_set_max_errors(int n);                       /* cap per run */
+void diag_set_max_errors(int n);                       /* cap per run (0: none) */
 /* Print source line `loc` and a caret under it, to the diag stream. */
 void diag_show_source(const SrcLoc *loc);
 
@@ -397,7 +397,8 @@ typedef struct Token {
 
 typedef struct Lexer Lexer;
 /* The raw scanner over one source: comments dropped, $1/@1/$#/@# replaced
- * from env.  A lexical error travels in Token.error with the token in its
+ * from env (a numeric $N is one NUMBER; other text is pasted and scanned,
+ * as stap pastes it: `probe $1 {}`; @N is a string).  A lexical error travels in Token.error with the token in its
  * most useful repaired form (a stray character is a JUNK token), and the
  * preprocessor reports it when the token is used, so parsing goes on. */
 Lexer *lex_new(Arena *a, Source *src, const ParseEnv *env);

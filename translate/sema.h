@@ -75,6 +75,9 @@ bool session_define(Session *s, const char *def);
  * directory, then of the installed directory (or the source tree's
  * tapsets/ when running from a build tree).  Returns 0 or -1. */
 int tap_load(Session *s);
+/* The @define macros of the tapset directories' *.stpm files, which the
+ * user's script may use too: loaded before anything is parsed. */
+void tap_load_macros(Session *s);
 
 /* ------------------------------------------------------------ resolve.c */
 

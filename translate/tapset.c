@@ -22,6 +22,28 @@ static int is_stp(const struct dirent *d)
 	return has_suffix(d->d_name, ".stp");
 }
 
+static int is_stpm(const struct dirent *d)
+{
+	return has_suffix(d->d_name, ".stpm");
+}
+
+/* A directory's *.stpm macro libraries come first: its .stp files (and the
+ * user's script) may use their @define macros. */
+static void load_macros(Session *s, const char *dir)
+{
+	struct dirent **names;
+	int n = scandir(dir, &names, is_stpm, alphasort);
+	for (int i = 0; i < n; i++) {
+		char *path = arena_printf(s->arena, "%s/%s", dir, names[i]->d_name);
+		free(names[i]);
+		Source *src = src_read_file(path, true);
+		if (src)
+			parse_macro_file(s->arena, src, &s->env);
+	}
+	if (n >= 0)
+		free(names);
+}
+
 /* Parse every *.stp in dir, in name order, appending to s->tapsets. */
 static int load_dir(Session *s, const char *dir, Script ***tail)
 {
@@ -66,6 +88,13 @@ static const char *default_dir(void)
 		}
 	}
 	return BSTAP_TAPSET_DIR;
+}
+
+void tap_load_macros(Session *s)
+{
+	for (int i = 0; i < s->ninc_dirs; i++)
+		load_macros(s, s->inc_dirs[i]);
+	load_macros(s, default_dir());
 }
 
 int tap_load(Session *s)

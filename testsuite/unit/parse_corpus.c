@@ -26,7 +26,9 @@
  * arguments, and prints nothing but the diagnostics: that is how the golden
  * testsuite/parse/ko/NN-what.err files are made (from inside that
  * directory, so the file name is printed as given). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>

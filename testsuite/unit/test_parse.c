@@ -4,7 +4,9 @@
  * Most tests parse a snippet and compare the canonical print (which shows
  * the structure: parentheses appear exactly where precedence needs them),
  * or compare the exact diagnostics text. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
