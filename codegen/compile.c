@@ -167,8 +167,11 @@ int cg_compile(Session *s, CgObject *o)
 	o->a = s->arena;
 	o->map_rodata = -1;
 	void *init = layout_globals(s, o);
+	/* the ring buffer's pages are all mapped into the runtime at once (they
+	 * count as its memory): 1 MiB by default (-s raises it at run time),
+	 * one page when only user-space probes send records */
 	o->map_events = cg_add_map(o, (ElfMap){ .name = BSTAP_MAP_EVENTS, .kind = ELF_MAP_BTF,
-	                                     .type = BPF_MAP_TYPE_RINGBUF, .max_entries = 4u << 20 });
+	                                     .type = BPF_MAP_TYPE_RINGBUF, .max_entries = 1u << 20 });
 	o->map_data = cg_add_map(o, (ElfMap){ .name = BSTAP_SEC_DATA, .kind = ELF_MAP_DATA,
 	                                   .value_size = o->data_size, .max_entries = 1, .init = init });
 	o->map_scratch = cg_add_map(o, (ElfMap){ .name = BSTAP_MAP_SCRATCH, .kind = ELF_MAP_BTF,
@@ -214,6 +217,8 @@ int cg_compile(Session *s, CgObject *o)
 		o->probe_strs[3 * k + 1] = arena_strdup(o->a, prov->attach_target(inst));
 		o->probe_strs[3 * k + 2] = inst->pp_text;
 	}
+	if (o->nprogs == 0)
+		o->maps[o->map_events].max_entries = 4096;
 	if (o->map_rodata >= 0) {
 		o->maps[o->map_rodata].value_size = o->rodata_len;
 		o->maps[o->map_rodata].init = o->rodata;

@@ -42,6 +42,7 @@ static void usage(FILE *out)
 	      "  -W              warnings are errors\n"
 	      "  -u              keep unused code (no elision)\n"
 	      "  -T SECONDS      stop after SECONDS\n"
+	      "  -s MB           a ring buffer of MB MiB for the probes' output (default 1)\n"
 	      "  -l PROBE        list the probe points PROBE matches\n"
 	      "  -L PROBE        list them with their context variables and types\n"
 	      "  -V, --version   print the version\n"
@@ -150,7 +151,7 @@ int main(int argc, char **argv)
 	};
 	int c;
 	/* '+': options end at the script name; what follows are its ARGS */
-	while ((c = getopt_long(argc, argv, "+e:p:vo:c:x:I:D:gwWuT:l:L:Vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+e:p:vo:c:x:I:D:gwWuT:s:l:L:Vh", longopts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'e':
@@ -166,7 +167,7 @@ int main(int argc, char **argv)
 		case 'v':
 			s.verbose++;
 			break;
-		case 'o': case 'c': case 'x': case 'T':
+		case 'o': case 'c': case 'x': case 'T': case 's':
 			/* the run options, shared with bstap-run */
 			if (rt_option(&ro, c, optarg) < 0)
 				return 1;

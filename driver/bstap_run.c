@@ -16,6 +16,7 @@ static void usage(FILE *out)
 	      "  -c CMD       run CMD under the probes; stop when it exits\n"
 	      "  -x PID       target() is PID\n"
 	      "  -T SECONDS   stop after SECONDS\n"
+	      "  -s MB        a ring buffer of MB MiB for the probes' output\n"
 	      "  -v           more verbose (repeatable)\n"
 	      "  -w           no warnings\n"
 	      "  -V           print the version\n"
@@ -27,7 +28,7 @@ int main(int argc, char **argv)
 {
 	RtOptions ro = { .warnings = true };
 	int c;
-	while ((c = getopt(argc, argv, "+o:c:x:T:vwVh")) != -1) {
+	while ((c = getopt(argc, argv, "+o:c:x:T:s:vwVh")) != -1) {
 		int r = rt_option(&ro, c, optarg);
 		if (r < 0)
 			return 1;

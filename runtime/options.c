@@ -1,4 +1,4 @@
-/* options.c - the run options bstap and bstap-run share (-o -c -x -T -v -w),
+/* options.c - the run options bstap and bstap-run share (-o -c -x -T -s -v -w),
  * parsed in one place so that both commands take and check them alike. */
 #include <stdlib.h>
 
@@ -25,6 +25,13 @@ int rt_option(RtOptions *ro, int opt, const char *arg)
 		ro->timeout_s = (int)strtol(arg, &end, 10);
 		if (*end || ro->timeout_s <= 0) {
 			fprintf(stderr, "ERROR: -T takes a number of seconds, not '%s'\n", arg);
+			return -1;
+		}
+		return 1;
+	case 's':
+		ro->bufsize_mb = (int)strtol(arg, &end, 10);
+		if (*end || ro->bufsize_mb <= 0 || ro->bufsize_mb > 4096) {
+			fprintf(stderr, "ERROR: -s takes the buffer size in MiB (1 to 4096), not '%s'\n", arg);
 			return -1;
 		}
 		return 1;

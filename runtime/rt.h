@@ -219,12 +219,13 @@ typedef struct RtOptions {
 	const char *command;    /* -c CMD */
 	int target_pid;         /* -x PID */
 	int timeout_s;          /* -T SECS, 0 none */
+	int bufsize_mb;         /* -s MB: the ring buffer's size, 0 as compiled */
 	int verbose;            /* -v count */
 	bool warnings;          /* print WARNING: lines (-w turns off) */
 	char *const *argv0;     /* unused for now */
 } RtOptions;
 
-/* Take run option opt (-o -c -x -T -v -w) with its argument: 1 when it
+/* Take run option opt (-o -c -x -T -s -v -w) with its argument: 1 when it
  * was one, 0 when it is not a run option, -1 after an error message. */
 int rt_option(RtOptions *ro, int opt, const char *arg);
 

@@ -351,6 +351,15 @@ static int open_and_load(Run *r, const void *image, size_t len)
 			return -1;
 		}
 	}
+	if (r->opt->bufsize_mb) {
+		/* -s: a power of two the kernel takes as a ring buffer size */
+		uint32_t sz = 4096;
+		while (sz < (uint32_t)r->opt->bufsize_mb << 20)
+			sz <<= 1;
+		struct bpf_map *ev = find_map(r, BSTAP_MAP_EVENTS);
+		if (ev)
+			bpf_map__set_max_entries(ev, sz);
+	}
 	int err = bpf_object__load(r->obj);
 	if (err) {
 		explain_load_failure(r, err);
