@@ -374,12 +374,21 @@ static bool probe_is_return(const ProbeInst *inst)
 	return pp->ncomps > 1 && !strcmp(pp->comps[pp->ncomps - 1].name, "return");
 }
 
-/* pp(), probefunc(), probemod(): known at compile time for each probe. */
+/* pp(), pn(), probefunc(), probemod(): known at compile time for each probe. */
 static const char *probe_info(Lower *L, const char *what)
 {
 	const ProbeInst *inst = L->inst;
 	if (!strcmp(what, "pp"))
 		return inst->pp_text;
+	if (!strcmp(what, "pn")) {
+		/* the probe as the script named it: the outermost alias, if any */
+		if (inst->alias_chain) {
+			const char *arrow = strstr(inst->alias_chain, " -> ");
+			return arrow ? arena_strndup(L->a, inst->alias_chain, (size_t)(arrow - inst->alias_chain))
+			             : inst->alias_chain;
+		}
+		return inst->pp_text;
+	}
 	const ProbePoint *pp = inst->pp;
 	const char *func = "", *mod = "";
 	for (int i = 0; i < pp->ncomps; i++) {
@@ -506,7 +515,8 @@ static int call(Lower *L, Node *n)
 			emit_string_record(L, BSTAP_REC_WARN, 0, n->args.v[0]);
 		} else if (!strcmp(nm, "log")) {
 			emit_string_record(L, BSTAP_REC_LOG, 0, n->args.v[0]);
-		} else if (!strcmp(nm, "pp") || !strcmp(nm, "probefunc") || !strcmp(nm, "probemod")) {
+		} else if (!strcmp(nm, "pp") || !strcmp(nm, "pn") || !strcmp(nm, "probefunc") ||
+		           !strcmp(nm, "probemod")) {
 			const char *v = probe_info(L, nm);
 			int p = scratch_ptr(L, scratch_alloc(L, L->cap));
 			store_literal(L, p, 0, v, strlen(v), L->cap);

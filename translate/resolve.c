@@ -147,7 +147,7 @@ static Symbol *bind_local(Ctx *c, const char *name, SrcLoc loc)
 static const char *const builtins[] = {
 	"printf", "sprintf", "print", "println", "printd", "printdln",
 	"sprint", "sprintln", "exit", "error", "warn", "log",
-	"pp", "probefunc", "probemod", "is_return",
+	"pp", "pn", "probefunc", "probemod", "is_return",
 };
 
 bool sema_is_builtin(const char *name);

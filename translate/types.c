@@ -279,7 +279,7 @@ static TypeKind call_type(TCtx *c, Node *n)
 			expect(c, n->args.v[0], TY_STRING);
 			return TY_VOID;
 		}
-		if (!strcmp(nm, "pp") || !strcmp(nm, "probefunc") || !strcmp(nm, "probemod") ||
+		if (!strcmp(nm, "pp") || !strcmp(nm, "pn") || !strcmp(nm, "probefunc") || !strcmp(nm, "probemod") ||
 		    !strcmp(nm, "is_return")) {
 			if (n->args.n && c->report)
 				diag_at(DIAG_ERROR, "semantic error", &n->loc, "%s takes no argument", nm);
