@@ -21,6 +21,8 @@
 
 static FILE *diag_out;
 static int nerrors, nwarnings;
+static int quiet;          /* > 0: diagnostics are dropped, errors counted apart */
+static int quiet_errors;
 static int max_errors = 20;
 static bool warnings_on = true, warnings_are_errors;
 static bool said_too_many;
@@ -126,9 +128,28 @@ static void show_location(const SrcLoc *loc)
 	}
 }
 
+void diag_quiet_begin(void)
+{
+	if (quiet++ == 0)
+		quiet_errors = 0;
+}
+
+int diag_quiet_end(void)
+{
+	quiet--;
+	last_shown = false; /* notes of dropped messages are dropped too */
+	return quiet_errors;
+}
+
 void diag_vat(DiagLevel lvl, const char *kind, const SrcLoc *loc, const char *fmt, va_list ap)
 {
 	FILE *o = out();
+	if (quiet) {
+		if (lvl == DIAG_ERROR)
+			quiet_errors++;
+		last_shown = false;
+		return;
+	}
 	switch (lvl) {
 	case DIAG_NOTE:
 		if (!last_shown)

@@ -103,6 +103,11 @@ int diag_warnings(void);
 void diag_reset(void);
 void diag_set_warnings(bool enabled, bool as_errors); /* -w, -W */
 void diag_set_max_errors(int n);                       /* cap per run (0: none) */
+/* Try something without a word: between these, diagnostics are neither
+ * printed nor counted; diag_quiet_end() returns how many errors there
+ * would have been (@defined asks whether an expression resolves). */
+void diag_quiet_begin(void);
+int diag_quiet_end(void);
 /* Print source line `loc` and a caret under it, to the diag stream. */
 void diag_show_source(const SrcLoc *loc);
 

@@ -355,7 +355,19 @@ static void bind_node(Ctx *c, Node *n)
 	case AST_TARGET:
 		bind_target(c, n);
 		return;
-	case AST_CAST: case AST_ATVAR: case AST_DEFINED: case AST_ENTRY: case AST_PROBEWRITE:
+	case AST_DEFINED: {
+		/* @defined(x): does x resolve here?  Decided now, quietly; the
+		 * node becomes the number 1 or 0 */
+		diag_quiet_begin();
+		bind_node(c, n->lhs);
+		int errs = diag_quiet_end();
+		bool ok = errs == 0 && (n->lhs->kind != AST_TARGET || n->lhs->aux);
+		n->kind = AST_NUM;
+		n->num = ok;
+		n->lhs = NULL;
+		return;
+	}
+	case AST_CAST: case AST_ATVAR: case AST_ENTRY: case AST_PROBEWRITE:
 		diag_at(DIAG_ERROR, "semantic error", &n->loc, "this operator is not supported yet");
 		return;
 	case AST_INDEX: case AST_IN:
@@ -379,9 +391,30 @@ static void bind_node(Ctx *c, Node *n)
 			return;
 		}
 		break;
+	case AST_TERNARY: case AST_IF:
+		/* a condition known now (@defined) drops the branch not taken
+		 * before its target variables are looked for, as stap does */
+		bind_node(c, n->cond);
+		if (n->cond && n->cond->kind == AST_NUM) {
+			Node *taken = n->cond->num ? n->then : n->els;
+			if (n->kind == AST_TERNARY)
+				taken = n->cond->num ? n->lhs : n->rhs;
+			if (taken) {
+				bind_node(c, taken);
+				*n = *taken;
+			} else {
+				n->kind = AST_NULL; /* if (0) without else */
+			}
+			return;
+		}
+		bind_node(c, n->lhs);
+		bind_node(c, n->rhs);
+		bind_node(c, n->then);
+		bind_node(c, n->els);
+		return;
 	case AST_UNARY: case AST_BINARY: case AST_COMPARE: case AST_LOGAND: case AST_LOGOR:
-	case AST_TERNARY: case AST_INCDEC: case AST_REGEX:
-	case AST_BLOCK: case AST_EXPR_STMT: case AST_IF: case AST_WHILE: case AST_FOR:
+	case AST_INCDEC: case AST_REGEX:
+	case AST_BLOCK: case AST_EXPR_STMT: case AST_WHILE: case AST_FOR:
 	case AST_RETURN: case AST_DELETE: case AST_TRY:
 		break;
 	}

@@ -1,0 +1,1 @@
+sh -c "echo \$\$ > $PIDFILE; kill -0 \$\$"
