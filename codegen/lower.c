@@ -419,6 +419,15 @@ static void asm_error(void *ctx, const char *msg)
 	emit_error(L, arena_strdup(L->a, msg), "", L->asm_call);
 }
 
+/* A constant string for embedded code (ldstr). */
+static int asm_rodata(void *ctx, const char *s, int *map)
+{
+	Lower *L = ctx;
+	int off = rodata_add(L, s);
+	*map = L->o->map_rodata;
+	return off;
+}
+
 static int inline_call_body(Lower *L, Node *n);
 
 static int inline_call(Lower *L, Node *n)
@@ -461,7 +470,9 @@ static int inline_call_body(Lower *L, Node *n)
 		AsmEnv env = { .f = f, .names = names, .vregs = argv, .n = d->nparams, .result = result,
 		               .loc = &d->fn->loc, .data_map = L->o->map_data, .maxstringlen = L->cap,
 		               .scratch = asm_scratch, .ctx = L, .error = asm_error, .call_loc = &n->loc,
-		               .guru = L->s->guru, .session = L->s };
+		               .guru = L->s->guru, .session = L->s, .user = L->user,
+		               .prog_type = (int)L->inst->prov->prog_type, .probe_kind = (int)L->inst->prov->abi_kind,
+		               .ctx_reg = L->ctx, .events_map = L->o->map_events, .rodata = asm_rodata };
 		L->asm_call = &n->loc;
 		if (asm_lower(&env, d->fn->code) < 0)
 			L->failed = true;
@@ -521,6 +532,14 @@ static int call(Lower *L, Node *n)
 			int p = scratch_ptr(L, scratch_alloc(L, L->cap));
 			store_literal(L, p, 0, v, strlen(v), L->cap);
 			return p;
+		} else if (!strcmp(nm, "__bstap_frame")) {
+			/* entry.c's key for @entry: the stack pointer at the function's
+			 * entry (pt_regs->sp; after the return it is 8 bytes higher) */
+			int v = ir_vreg(L->f);
+			ir_emit_ldx(L->f, BPF_DW, v, L->ctx, 152);
+			if (probe_is_return(L->inst))
+				ir_emit_alui(L->f, BPF_SUB, v, 8);
+			return v;
 		} else if (!strcmp(nm, "is_return")) {
 			int v = ir_vreg(L->f);
 			ir_emit_movi(L->f, v, probe_is_return(L->inst));

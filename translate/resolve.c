@@ -101,6 +101,11 @@ static void add_global(Session *s, Global *g)
 	sym->index = s->nglobals++;
 }
 
+void sema_add_global(Session *s, Global *g)
+{
+	add_global(s, g);
+}
+
 /* A global by name: the user's, or a tapset's (added on first use). */
 static Symbol *find_global(Session *s, const char *name)
 {
@@ -147,7 +152,7 @@ static Symbol *bind_local(Ctx *c, const char *name, SrcLoc loc)
 static const char *const builtins[] = {
 	"printf", "sprintf", "print", "println", "printd", "printdln",
 	"sprint", "sprintln", "exit", "error", "warn", "log",
-	"pp", "pn", "probefunc", "probemod", "is_return",
+	"pp", "pn", "probefunc", "probemod", "is_return", "__bstap_frame",
 };
 
 bool sema_is_builtin(const char *name);
@@ -367,7 +372,11 @@ static void bind_node(Ctx *c, Node *n)
 		n->lhs = NULL;
 		return;
 	}
-	case AST_CAST: case AST_ATVAR: case AST_ENTRY: case AST_PROBEWRITE:
+	case AST_ENTRY:
+		/* entry.c rewrote the ones in .return probes */
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "@entry is only meaningful in a .return probe");
+		return;
+	case AST_CAST: case AST_ATVAR: case AST_PROBEWRITE:
 		diag_at(DIAG_ERROR, "semantic error", &n->loc, "this operator is not supported yet");
 		return;
 	case AST_INDEX: case AST_IN:
@@ -470,9 +479,34 @@ static void add_inst(Session *s, ProbeInst *inst)
 	s->probes[s->nprobes++] = inst;
 }
 
+static void bind_inst(Session *s, ProbeInst *inst);
+static void more_inst(Session *s, ProbeInst *base, const char *target, void *pdata);
+
+/* The companion entry probe of a .return probe that uses @entry. */
+static int make_entry(Session *s, ProbeInst *like, ProbePoint *pp, Node *body)
+{
+	ProbeInst *e = arena_alloc(s->arena, sizeof *e);
+	e->probe = like->probe;
+	e->pp = pp;
+	e->prov = like->prov;
+	e->pp_text = pp_to_text(s->arena, pp);
+	e->alias_chain = like->alias_chain;
+	e->body = body;
+	int r = e->prov->resolve(s, e, more_inst);
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		add_inst(s, e);
+		bind_inst(s, e);
+	}
+	return 0;
+}
+
 static void bind_inst(Session *s, ProbeInst *inst)
 {
 	Ctx c = {s, inst, NULL, &inst->locals};
+	if (entry_split(s, inst, make_entry) < 0)
+		return;
 	bind_node(&c, inst->body);
 }
 

@@ -188,6 +188,15 @@ struct ProbeInst {
  * instances, bind symbols and functions, then infer types.  0 or -1. */
 int sema_resolve(Session *s);
 
+/* Add a global the compiler made (entry.c's saved @entry values). */
+void sema_add_global(Session *s, Global *g);
+
+/* entry.c: rewrite @entry(e) (and, in function .return probes, $param) of
+ * inst's unbound body into reads of values a companion entry probe saves;
+ * `make` builds that companion from a point and a body.  0 or -1. */
+int entry_split(Session *s, ProbeInst *inst,
+                int (*make)(Session *, ProbeInst *like, ProbePoint *pp, Node *body));
+
 /* Find a function by name and arity (NULL if none). */
 FuncDecl *sema_find_func(Session *s, const char *name, int nargs);
 

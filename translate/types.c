@@ -280,10 +280,10 @@ static TypeKind call_type(TCtx *c, Node *n)
 			return TY_VOID;
 		}
 		if (!strcmp(nm, "pp") || !strcmp(nm, "pn") || !strcmp(nm, "probefunc") || !strcmp(nm, "probemod") ||
-		    !strcmp(nm, "is_return")) {
+		    !strcmp(nm, "is_return") || !strcmp(nm, "__bstap_frame")) {
 			if (n->args.n && c->report)
 				diag_at(DIAG_ERROR, "semantic error", &n->loc, "%s takes no argument", nm);
-			return nm[0] == 'i' ? TY_LONG : TY_STRING;
+			return nm[0] == 'i' || nm[0] == '_' ? TY_LONG : TY_STRING;
 		}
 		if (!strcmp(nm, "exit")) {
 			if (n->args.n && c->report)
