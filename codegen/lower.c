@@ -419,15 +419,6 @@ static void asm_error(void *ctx, const char *msg)
 	emit_error(L, arena_strdup(L->a, msg), "", L->asm_call);
 }
 
-/* A constant string for embedded code (ldstr). */
-static int asm_rodata(void *ctx, const char *s, int *map)
-{
-	Lower *L = ctx;
-	int off = rodata_add(L, s);
-	*map = L->o->map_rodata;
-	return off;
-}
-
 static int inline_call_body(Lower *L, Node *n);
 
 static int inline_call(Lower *L, Node *n)
@@ -470,9 +461,7 @@ static int inline_call_body(Lower *L, Node *n)
 		AsmEnv env = { .f = f, .names = names, .vregs = argv, .n = d->nparams, .result = result,
 		               .loc = &d->fn->loc, .data_map = L->o->map_data, .maxstringlen = L->cap,
 		               .scratch = asm_scratch, .ctx = L, .error = asm_error, .call_loc = &n->loc,
-		               .guru = L->s->guru, .session = L->s, .user = L->user,
-		               .prog_type = (int)L->inst->prov->prog_type, .probe_kind = (int)L->inst->prov->abi_kind,
-		               .ctx_reg = L->ctx, .events_map = L->o->map_events, .rodata = asm_rodata };
+		               .guru = L->s->guru, .session = L->s };
 		L->asm_call = &n->loc;
 		if (asm_lower(&env, d->fn->code) < 0)
 			L->failed = true;

@@ -29,7 +29,7 @@ static Alias *aliases;
 /* ------------------------------------------------------------ helpers */
 
 /* Edit distance, for "did you mean". */
-static int distance(const char *a, const char *b)
+int sema_distance(const char *a, const char *b)
 {
 	size_t n = strlen(a), m = strlen(b);
 	if (n > 64 || m > 64)
@@ -196,7 +196,7 @@ static const char *suggest_func(Session *s, const char *name)
 	const char *best = NULL;
 	int bd = 3;
 	for (FuncDecl *d = s->funcs; d; d = d->next) {
-		int dd = distance(name, d->name);
+		int dd = sema_distance(name, d->name);
 		if (dd < bd) {
 			bd = dd;
 			best = d->name;
@@ -599,7 +599,7 @@ static void no_match(Session *s, const ProbePoint *pp)
 	int bd = 4;
 	for (Alias *al = aliases; al; al = al->next) {
 		const char *an = pp_to_text(s->arena, al->name);
-		int d = distance(name, an);
+		int d = sema_distance(name, an);
 		if (d < bd) {
 			bd = d;
 			best = an;

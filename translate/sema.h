@@ -75,6 +75,12 @@ bool session_define(Session *s, const char *def);
  * directory, then of the installed directory (or the source tree's
  * tapsets/ when running from a build tree).  Returns 0 or -1. */
 int tap_load(Session *s);
+/* tapindex.c: a tapset file's declared names, scanned without parsing;
+ * then only the files the user's script needs are parsed into tail. */
+typedef struct TapFile TapFile;
+TapFile *tapindex_add(Session *s, Source *src);
+void tapindex_load_needed(Session *s, TapFile **files, int nfiles, Script ***tail);
+
 /* The @define macros of the tapset directories' *.stpm files, which the
  * user's script may use too: loaded before anything is parsed. */
 void tap_load_macros(Session *s);
@@ -187,6 +193,9 @@ struct ProbeInst {
 /* Resolve the whole program: expand aliases, find providers, build probe
  * instances, bind symbols and functions, then infer types.  0 or -1. */
 int sema_resolve(Session *s);
+
+/* Edit distance between two names, for "did you mean" (99 when long). */
+int sema_distance(const char *a, const char *b);
 
 /* Add a global the compiler made (entry.c's saved @entry values). */
 void sema_add_global(Session *s, Global *g);

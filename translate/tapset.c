@@ -1,7 +1,7 @@
 /* tapset.c - the tapset search path: -I directories first, then the source
  * tree's tapsets/ (when bstap runs from its build directory) or the
- * installed one.  Every *.stp of those directories is parsed; only what the
- * script uses is elaborated and compiled (resolve.c marks it). */
+ * installed one.  Every *.stp of those directories is indexed, and only the
+ * files declaring what the script uses are parsed (tapindex.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -44,14 +44,14 @@ static void load_macros(Session *s, const char *dir)
 		free(names);
 }
 
-/* Parse every *.stp in dir, in name order, appending to s->tapsets. */
-static int load_dir(Session *s, const char *dir, Script ***tail)
+/* Read every *.stp of dir, in name order, into the index. */
+static int index_dir(Session *s, const char *dir, TapFile ***files, int *n, int *cap)
 {
 	struct dirent **names;
-	int n = scandir(dir, &names, is_stp, alphasort);
-	if (n < 0)
+	int k = scandir(dir, &names, is_stp, alphasort);
+	if (k < 0)
 		return errno == ENOENT ? 0 : -1;
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < k; i++) {
 		char *path = arena_printf(s->arena, "%s/%s", dir, names[i]->d_name);
 		free(names[i]);
 		Source *src = src_read_file(path, true);
@@ -59,11 +59,8 @@ static int load_dir(Session *s, const char *dir, Script ***tail)
 			diag_at(DIAG_WARNING, "WARNING", NULL, "cannot read tapset %s: %s", path, strerror(errno));
 			continue;
 		}
-		Script *sc = parse_source(s->arena, src, &s->env);
-		if (sc) {
-			**tail = sc;
-			*tail = &sc->next;
-		}
+		*files = arena_grow(s->arena, *files, cap, *n + 1, sizeof **files);
+		(*files)[(*n)++] = tapindex_add(s, src);
 	}
 	free(names);
 	return 0;
@@ -99,13 +96,16 @@ void tap_load_macros(Session *s)
 
 int tap_load(Session *s)
 {
-	Script **tail = &s->tapsets;
+	TapFile **files = NULL;
+	int n = 0, cap = 0;
 	for (int i = 0; i < s->ninc_dirs; i++)
-		if (load_dir(s, s->inc_dirs[i], &tail) < 0)
+		if (index_dir(s, s->inc_dirs[i], &files, &n, &cap) < 0)
 			diag_at(DIAG_WARNING, "WARNING", NULL, "cannot read tapset directory %s: %s",
 			        s->inc_dirs[i], strerror(errno));
-	if (load_dir(s, default_dir(), &tail) < 0)
+	if (index_dir(s, default_dir(), &files, &n, &cap) < 0)
 		diag_at(DIAG_WARNING, "WARNING", NULL, "cannot read tapset directory %s: %s",
 		        default_dir(), strerror(errno));
+	Script **tail = &s->tapsets;
+	tapindex_load_needed(s, files, n, &tail);
 	return diag_errors() ? -1 : 0;
 }
