@@ -256,6 +256,15 @@ static void bind_target(Ctx *c, Node *n)
 		        "target variable '$%s' used outside a probe", n->name);
 		return;
 	}
+	if (n->name[0] == '$' && !n->ncomps && !n->addr_of && c->inst->prov->pretty) {
+		/* $$vars and its kind, rewritten by the provider, then bound */
+		Node *r = c->inst->prov->pretty(c->s, c->inst, n);
+		if (r) {
+			*n = *r;
+			bind_node(c, n);
+		}
+		return;
+	}
 	if (!c->inst->prov->target_exprs && (n->ncomps || n->addr_of || n->pretty || n->name[0] == '$')) {
 		diag_at(DIAG_ERROR, "semantic error", &n->loc,
 		        "target expression '$%s' with members, '&' or pretty printing is not supported yet",

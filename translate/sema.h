@@ -236,6 +236,9 @@ struct Provider {
 	/* target() takes whole target expressions itself: member chains,
 	 * [i], &, $$vars and the $x$ forms (resolve.c refuses them otherwise) */
 	bool target_exprs;
+	/* Optional: $$vars, $$parms ... written as SystemTap AST (a sprintf
+	 * over the context's variables); NULL when the family has none. */
+	Node *(*pretty)(Session *s, ProbeInst *inst, Node *n);
 };
 
 const Provider *provider_find(const ProbePoint *pp);

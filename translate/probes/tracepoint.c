@@ -129,8 +129,47 @@ static const char *tp_vars(Session *s, const ProbeInst *inst)
 	return out;
 }
 
+/* $$vars / $$parms (the same here: a tracepoint's fields are its
+ * parameters), $$vars$ and $$vars$$: "name=value" pairs as stap prints
+ * them, numbers in hex, strings quoted in the $ forms.  Written as a
+ * sprintf over the fields, so that the rest of the compiler sees code. */
+static Node *tp_pretty(Session *s, ProbeInst *inst, Node *n)
+{
+	TpFormat *fmt = inst->pdata;
+	const char *what = n->name + 1;
+	if (strcmp(what, "vars") && strcmp(what, "parms") && strcmp(what, "locals")) {
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "tracepoints have no '$%s'", n->name);
+		return NULL;
+	}
+	if (!tracefs_fields(s, fmt)) {
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "cannot read the format of tracepoint %s:%s",
+		        fmt->system, fmt->event);
+		return NULL;
+	}
+	Node *call = ast_new(s->arena, AST_CALL, n->loc);
+	call->name = "sprintf";
+	char *f = "";
+	nodelist_add(s->arena, &call->args, NULL); /* the format, below */
+	if (strcmp(what, "locals")) {
+		for (int i = 0; i < fmt->nfields; i++) {
+			const TpField *fl = &fmt->fields[i];
+			Access acc;
+			if (fl->is_common || !tracefs_field_access(fl, &acc))
+				continue;
+			bool str = acc.kind != ACC_CTX_INT;
+			const char *conv = str ? (n->pretty ? "\"%s\"" : "%s") : "0x%x";
+			f = arena_printf(s->arena, "%s%s%s=%s", f, *f ? " " : "", fl->name, conv);
+			Node *t = ast_new(s->arena, AST_TARGET, n->loc);
+			t->name = fl->name;
+			nodelist_add(s->arena, &call->args, t);
+		}
+	}
+	call->args.v[0] = ast_str(s->arena, f, strlen(f), n->loc);
+	return call;
+}
+
 const Provider provider_tracepoint = {
 	.name = "kernel.trace", .matches = match_tp, .resolve = resolve_tp, .target = target_tp,
 	.abi_kind = BSTAP_PROBE_TRACEPOINT, .prog_type = BPF_PROG_TYPE_TRACEPOINT,
-	.section = tp_section, .attach_target = tp_attach, .list_vars = tp_vars,
+	.section = tp_section, .attach_target = tp_attach, .list_vars = tp_vars, .pretty = tp_pretty,
 };
