@@ -14,6 +14,10 @@
  *                function (MAXSTRINGLEN bytes, its first byte already 0)
  *   $param       a parameter (read-only: a long, or a pointer to a string
  *                buffer that belongs to the caller)
+ *   $ctx         the program's context (read-only; unless a parameter or
+ *                local has that name): struct pt_regs of a kprobe or
+ *                uprobe, bpf_perf_event_data of a timer or perf probe,
+ *                the record of a tracepoint (for helpers like get_stack)
  *   $name        a temporary declared with "local name, ..."
  *   immediates   expressions of + - * and parentheses over: numbers,
  *                character literals ('a', '\n', '\0', '\x41', '\101'),
@@ -23,8 +27,14 @@
  *                a struct, union or typedef name; MEMBER a designator such
  *                as "signal", "pids[3]" or "numbers[0].nr"; anonymous
  *                members are looked through) and enumval(NAME), the value
- *                of an enumerator such as PIDTYPE_SID.  The offsets are
- *                those of the kernel bstap compiles on (no relocation).
+ *                of an enumerator such as PIDTYPE_SID; ksym(NAME), the
+ *                address of a kernel symbol (/proc/kallsyms).  The offsets
+ *                and addresses are those of the kernel bstap compiles on
+ *                (no relocation).
+ *                Names BSTAP_* and BPF_F_* are the runtime's and the
+ *                helpers' constants (bpf_abi.h; the table abi_consts:
+ *                record kinds, stack layouts such as BSTAP_STACK_IPS,
+ *                BSTAP_UH_SYM, BSTAP_SYM_* kinds, BPF_F_USER_STACK ...).
  *   [base+off]   memory: base is a register or $-operand, off an immediate
  *   "text"       a string (for "error")
  *   names        labels, helpers, data words
@@ -39,7 +49,11 @@
  * returning r0); "L:" defines a label, alone or before an instruction;
  * "lddata dst, NAME" puts the address of one of the runtime's words of
  * the global data map in dst (NAME: lost, target, state, realtime,
- * stp_pid; bpf_abi.h).
+ * stp_pid, truncated, unotes; bpf_abi.h); "ldmap dst, events" the ring
+ * buffer (for ringbuf_reserve/output); "ldstr dst, "TEXT"" the address of
+ * a constant copy of TEXT in read-only data (for helpers that take only
+ * constant strings, such as snprintf's format; kernel code only);
+ * "xadddw [dst+off], src" adds src to the 8 bytes there atomically.
  *
  * Directives: "local a, b" declares temporaries $a, $b (virtual registers:
  * they survive helper calls); "scratch $a, SIZE" points $a at SIZE fresh
@@ -48,14 +62,31 @@
  * raises a run-time error at the call (the handler stops, as for a
  * division by zero); "refuse "MESSAGE"" makes any use of the function a
  * compile-time error (for what BPF cannot do).  A body with the comment
- * "guru" expands only in guru mode (-g).
+ * "guru" expands only in guru mode (-g); more words in that comment say
+ * why, in the error ("guru writes user memory": "this function writes
+ * user memory: it needs guru mode (-g)"; the default: "writes memory").
+ *
+ * Conditional code: ".if COND" ... [".else" ...] ".endif", on lines of
+ * their own and nestable, keeps the code only where COND (or, as "!COND",
+ * its negation) holds for the probe being compiled: user (the user-space
+ * executor runs it: begin, end, error and user-space timers), kernel (a
+ * BPF program), regs ($ctx starts with the probed task's struct pt_regs:
+ * kprobes, uprobes, timer and perf probes), uprobe (a process probe: the
+ * registers are user space's), perf (timer and perf probes), tracepoint.
+ * The code left out is not checked either, so one body can call kernel
+ * helpers and the executor's own ones (bpf_abi.h, enum bstap_uhelper,
+ * called by number) in separate branches.
  *
  * For the verifier: a loop must be counted by a register it can follow
  * exactly (compared with a constant); a value computed by one loop and
  * used after it (a length, a position) multiplies the checking of
  * everything that follows, once per possible value, unless it goes
  * through memory (store it in scratch memory and load it back): see
- * tapsets/string.stp.
+ * tapsets/string.stp.  In a loop of many rounds, a branch the verifier
+ * cannot decide (a byte compared with a value) should fall through to
+ * the way out and jump to go on: the verifier keeps the target of each
+ * such jump pending until the path it follows ends, and gives up past
+ * 8192 of them (see symname() in tapsets/stack.stp).
  *
  * Labels are local to one expansion.  Registers r0..r5 are the
  * caller-saved ones: the code is inlined, so only values in $-operands
@@ -64,6 +95,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -300,6 +332,12 @@ static int named_reg(Asm *a, const char *t, bool *param)
 		int r = find_local(a, t + 1);
 		if (r >= 0)
 			return r;
+		if (!strcmp(t, "$ctx")) {
+			if (!a->env->ctx_reg)
+				asm_error(a, "no program context here");
+			*param = true;
+			return a->env->ctx_reg ? a->env->ctx_reg : -1;
+		}
 		asm_error(a, "unknown parameter or local '%s'", t);
 		return -1;
 	}
@@ -374,6 +412,61 @@ static bool btf_enumval(Asm *a, const char *name, int64_t *val)
 		}
 	}
 	asm_error(a, "no enumerator '%s' in the kernel's BTF", name);
+	return false;
+}
+
+/* The address of kernel symbol `name` (not a module's), from
+ * /proc/kallsyms as root sees it: the running kernel's, as for offsetof. */
+static bool kernel_symbol(Asm *a, const char *name, int64_t *val)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	if (!f) {
+		asm_error(a, "ksym needs /proc/kallsyms");
+		return false;
+	}
+	char line[512];
+	bool found = false;
+	size_t n = strlen(name);
+	while (!found && fgets(line, sizeof line, f)) {
+		char *p = strchr(line, ' ');
+		if (!p || !p[1] || p[2] != ' ' || strncmp(p + 3, name, n) || (p[3 + n] != '\n' && p[3 + n] != 0))
+			continue;
+		*val = (int64_t)strtoull(line, NULL, 16);
+		found = *val != 0;
+	}
+	fclose(f);
+	if (!found)
+		asm_error(a, "no kernel symbol '%s' with an address in /proc/kallsyms (root sees them)", name);
+	return found;
+}
+
+/* The runtime's constants that embedded code may name (bpf_abi.h): record
+ * kinds, stack flags and layouts, the executor's helpers, symbol kinds. */
+#define ABI(x) { #x, (int64_t)(x) }
+static const struct { const char *name; int64_t v; } abi_consts[] = {
+	ABI(BSTAP_REC_PRINTF), ABI(BSTAP_REC_STACK), ABI(BSTAP_REC_STACK_STR),
+	ABI(BSTAP_DATA_NUNOTES), ABI(BSTAP_STACK_USER), ABI(BSTAP_STACK_PRINT), ABI(BSTAP_STACK_BRIEF), ABI(BSTAP_MAXBACKTRACE),
+	{ "BSTAP_REC_HDR_SIZE", (int64_t)sizeof(struct bstap_rec_hdr) },
+	{ "BSTAP_STACK_PID", (int64_t)offsetof(struct bstap_stack, pid) },
+	{ "BSTAP_STACK_NBYTES", (int64_t)offsetof(struct bstap_stack, nbytes) },
+	{ "BSTAP_STACK_NBID", (int64_t)offsetof(struct bstap_stack, nbid) },
+	{ "BSTAP_STACK_IPS", (int64_t)offsetof(struct bstap_stack, ips) },
+	{ "BSTAP_STACK_BIDS", (int64_t)offsetof(struct bstap_stack, bids) },
+	{ "BSTAP_STACK_SIZE", (int64_t)sizeof(struct bstap_stack) },
+	{ "BSTAP_BID_FRAME_SIZE", (int64_t)sizeof(struct bstap_build_id_frame) },
+	{ "BSTAP_STACK_STR_SIZE", (int64_t)sizeof(struct bstap_stack_str) },
+	ABI(BSTAP_UH_SYM), ABI(BSTAP_SYMTOK_START), ABI(BSTAP_SYMTOK_END),
+	ABI(BSTAP_SYM_NAME), ABI(BSTAP_SYM_DATA), ABI(BSTAP_SYM_STACK), ABI(BSTAP_SYM_BACKTRACE),
+	ABI(BSTAP_SYM_UNAME), ABI(BSTAP_SYM_UDATA), ABI(BSTAP_SYM_USTACK), ABI(BSTAP_SYM_UBACKTRACE),
+	ABI(BPF_F_USER_STACK), ABI(BPF_F_USER_BUILD_ID), ABI(BPF_F_SKIP_FIELD_MASK),
+};
+#undef ABI
+
+static bool is_abi_const(const char *name)
+{
+	for (size_t i = 0; i < sizeof abi_consts / sizeof abi_consts[0]; i++)
+		if (!strcmp(abi_consts[i].name, name))
+			return true;
 	return false;
 }
 
@@ -456,9 +549,17 @@ static bool expr_primary(Expr *e, int64_t *v)
 		e->p = p;
 		return true;
 	}
+	if (n > 6 && (!strncmp(s, "BSTAP_", 6) || !strncmp(s, "BPF_F_", 6))) {
+		for (size_t i = 0; i < sizeof abi_consts / sizeof abi_consts[0]; i++)
+			if (strlen(abi_consts[i].name) == (size_t)n && !strncmp(s, abi_consts[i].name, (size_t)n)) {
+				*v = abi_consts[i].v;
+				e->p = p;
+				return true;
+			}
+	}
 	bool is_off = n == 8 && !strncmp(s, "offsetof", 8), is_size = n == 6 && !strncmp(s, "sizeof", 6),
-	     is_enum = n == 7 && !strncmp(s, "enumval", 7);
-	if (*q == '(' && (is_off || is_size || is_enum)) {
+	     is_enum = n == 7 && !strncmp(s, "enumval", 7), is_ksym = n == 4 && !strncmp(s, "ksym", 4);
+	if (*q == '(' && (is_off || is_size || is_enum || is_ksym)) {
 		const char *close = strchr(q, ')');
 		if (!close)
 			return expr_bad(e);
@@ -467,6 +568,8 @@ static bool expr_primary(Expr *e, int64_t *v)
 		e->p = close + 1;
 		if (is_enum)
 			return btf_enumval(e->a, trim(args), v);
+		if (is_ksym)
+			return kernel_symbol(e->a, trim(args), v);
 		return btf_eval(e->a, is_size, args, v);
 	}
 	asm_error(e->a, "unknown name '%.*s' in '%s'", n, s, e->text);
@@ -514,7 +617,7 @@ static int eval_imm(Asm *a, const char *text, int64_t *val)
 	if (is_ident_start((unsigned char)*p)) {
 		while (is_ident((unsigned char)*p))
 			p++;
-		if (!*p && strcmp(text, "maxstringlen"))
+		if (!*p && strcmp(text, "maxstringlen") && !is_abi_const(text))
 			return 0; /* just a name */
 	}
 	Expr e = { a, text, text };
@@ -633,6 +736,7 @@ static const struct { const char *name; int op; } jmps[] = {
 static const struct { const char *name; int off; } data_words[] = {
 	{"lost", BSTAP_DATA_LOST}, {"target", BSTAP_DATA_TARGET}, {"state", BSTAP_DATA_STATE},
 	{"realtime", BSTAP_DATA_REALTIME}, {"stp_pid", BSTAP_DATA_STP_PID},
+	{"truncated", BSTAP_DATA_TRUNCATED}, {"unotes", BSTAP_DATA_UNOTES},
 };
 
 static int size_of(const char *suffix)
@@ -851,7 +955,42 @@ static void one_insn(Asm *a, char *text)
 				ir_emit_ldmapval(f, op[0].reg, a->env->data_map, data_words[i].off);
 				return;
 			}
-		BAIL("unknown data word '%s' (lost, target, state, realtime, stp_pid)", op[1].name);
+		BAIL("unknown data word '%s' (lost, target, state, realtime, stp_pid, truncated, unotes)",
+		     op[1].name);
+	}
+	if (!strcmp(mn, "ldmap")) {
+		if (nop != 2 || op[0].kind != OPD_REG || op[1].kind != OPD_NAME || strcmp(op[1].name, "events"))
+			BAIL("'%s' takes a register and the map name events", mn);
+		if (!writable(a, &op[0]))
+			return;
+		if (a->env->events_map < 0)
+			BAIL("'%s': no ring buffer here", mn);
+		note_write(a, op[0].reg);
+		ir_emit_ldmap(f, op[0].reg, a->env->events_map);
+		return;
+	}
+	if (!strcmp(mn, "ldstr")) {
+		if (nop != 2 || op[0].kind != OPD_REG || op[1].kind != OPD_STR)
+			BAIL("'%s' takes a register and a string", mn);
+		if (!writable(a, &op[0]))
+			return;
+		if (!a->env->rodata)
+			BAIL("'%s': no read-only data here", mn);
+		if (a->env->user)
+			BAIL("'%s' is for kernel code only (put it under .if kernel)", mn);
+		int map;
+		int off = a->env->rodata(a->env->ctx, op[1].str, &map);
+		note_write(a, op[0].reg);
+		ir_emit_ldmapval(f, op[0].reg, map, off);
+		return;
+	}
+	if (!strcmp(mn, "xadddw")) {
+		if (nop != 2 || op[0].kind != OPD_MEM || op[1].kind != OPD_REG)
+			BAIL("'%s' takes [reg+off] and a register", mn);
+		if (!writable(a, &op[0]))
+			return;
+		ir_emit_atomic_add(f, op[0].reg, op[0].off, op[1].reg);
+		return;
 	}
 	if (!strcmp(mn, "scratch")) {
 		if (nop != 2 || op[0].kind != OPD_REG || op[0].reg < IR_VREG0 || op[1].kind != OPD_IMM)
@@ -967,8 +1106,9 @@ static char *strip_comments(Arena *ar, const char *code)
 	return out;
 }
 
-/* Does a comment of the code say `word` (a pragma such as guru)? */
-static bool has_pragma(const char *code, const char *word)
+/* Does a comment of the code say `word` (a pragma such as guru)?  The
+ * rest of that comment, trimmed, goes to why (when not NULL). */
+static bool pragma_says(const char *code, const char *word, char *why, size_t whylen)
 {
 	for (const char *c = strstr(code, "/*"); c; c = strstr(c + 2, "/*")) {
 		const char *end = strstr(c + 2, "*/");
@@ -978,11 +1118,21 @@ static bool has_pragma(const char *code, const char *word)
 		while (isspace((unsigned char)*p))
 			p++;
 		size_t n = strlen(word);
-		if (!strncmp(p, word, n) && (isspace((unsigned char)p[n]) || p + n == end))
+		if (!strncmp(p, word, n) && (isspace((unsigned char)p[n]) || p + n == end)) {
+			if (why) {
+				const char *r = p + n, *e = end;
+				while (r < e && isspace((unsigned char)*r))
+					r++;
+				while (e > r && isspace((unsigned char)e[-1]))
+					e--;
+				snprintf(why, whylen, "%.*s", (int)(e - r), r);
+			}
 			return true;
+		}
 	}
 	return false;
 }
+
 
 /* Next ';' that ends an instruction (not one in quotes), or NULL. */
 static char *next_semicolon(char *s)
@@ -1003,12 +1153,89 @@ static char *next_semicolon(char *s)
 	return NULL;
 }
 
+/* Does condition `cond` of ".if" hold where the code is compiled?
+ * 1, 0, or -1 for an unknown name. */
+static int condition(const AsmEnv *env, const char *cond)
+{
+	bool neg = *cond == '!';
+	if (neg)
+		cond = trim((char *)cond + 1);
+	int v;
+	bool regs = env->prog_type == BPF_PROG_TYPE_KPROBE || env->prog_type == BPF_PROG_TYPE_PERF_EVENT;
+	if (!strcmp(cond, "user"))
+		v = env->user;
+	else if (!strcmp(cond, "kernel"))
+		v = !env->user;
+	else if (!strcmp(cond, "regs"))
+		v = !env->user && regs;
+	else if (!strcmp(cond, "uprobe"))
+		v = !env->user && env->probe_kind == BSTAP_PROBE_UPROBE;
+	else if (!strcmp(cond, "perf"))
+		v = !env->user && env->prog_type == BPF_PROG_TYPE_PERF_EVENT;
+	else if (!strcmp(cond, "tracepoint"))
+		v = !env->user && env->prog_type == BPF_PROG_TYPE_TRACEPOINT;
+	else
+		return -1;
+	return neg ? !v : v;
+}
+
+/* A ".if", ".else" or ".endif" line: updates the stack of conditions
+ * (each entry: its branch is taken, and everything around it is) and
+ * returns true; false for any other line. */
+#define MAX_IF_DEPTH 8
+typedef struct {
+	int depth;
+	bool taken[MAX_IF_DEPTH];    /* this level's current branch is kept */
+	bool outer[MAX_IF_DEPTH];    /* the enclosing levels are all kept */
+} IfStack;
+
+static bool if_active(const IfStack *st)
+{
+	return !st->depth || (st->taken[st->depth - 1] && st->outer[st->depth - 1]);
+}
+
+static bool directive(Asm *a, IfStack *st, char *line)
+{
+	char *t = trim(line);
+	if (*t != '.')
+		return false;
+	if (!strncmp(t, ".if", 3) && (isspace((unsigned char)t[3]) || !t[3])) {
+		if (st->depth == MAX_IF_DEPTH) {
+			asm_error(a, ".if nested too deeply");
+			return true;
+		}
+		int c = condition(a->env, trim(t + 3));
+		if (c < 0) {
+			asm_error(a, "unknown condition '%s' (user, kernel, regs, uprobe, perf, tracepoint)", trim(t + 3));
+			return true;
+		}
+		st->outer[st->depth] = if_active(st);
+		st->taken[st->depth++] = c;
+		return true;
+	}
+	if (!strcmp(t, ".else") || !strcmp(t, ".endif")) {
+		if (!st->depth) {
+			asm_error(a, "%s without .if", t);
+			return true;
+		}
+		if (t[1] == 'e' && t[2] == 'l')
+			st->taken[st->depth - 1] = !st->taken[st->depth - 1];
+		else
+			st->depth--;
+		return true;
+	}
+	asm_error(a, "unknown directive '%s'", t);
+	return true;
+}
+
 int asm_lower(AsmEnv *env, const char *code)
 {
 	Asm a = { .env = env, .line = 1 };
-	if (has_pragma(code, "guru") && !env->guru) {
+	IfStack ifs = { 0 };
+	char why[128];
+	if (pragma_says(code, "guru", why, sizeof why) && !env->guru) {
 		diag_at(DIAG_ERROR, "semantic error", env->call_loc ? env->call_loc : env->loc,
-		        "this function writes memory: it needs guru mode (-g)");
+		        "this function %s: it needs guru mode (-g)", *why ? why : "writes memory");
 		return -1;
 	}
 	char *text = strip_comments(env->f->arena, code);
@@ -1016,6 +1243,10 @@ int asm_lower(AsmEnv *env, const char *code)
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = 0;
+		if (directive(&a, &ifs, line) || !if_active(&ifs)) {
+			a.line++;
+			continue;
+		}
 		for (char *part = line, *semi; part; part = semi) {
 			semi = next_semicolon(part);
 			if (semi)
@@ -1026,5 +1257,7 @@ int asm_lower(AsmEnv *env, const char *code)
 		}
 		a.line++;
 	}
+	if (ifs.depth && !a.failed)
+		asm_error(&a, ".if without .endif");
 	return a.failed ? -1 : 0;
 }

@@ -214,6 +214,17 @@ typedef struct AsmEnv {
 	const SrcLoc *call_loc;    /* the call being expanded, or NULL */
 	bool guru;                 /* -g: bodies marked guru may expand */
 	Session *session;          /* for the kernel's BTF (btf.c); NULL: asm.c loads it */
+	/* Where the code runs, for ".if" (asm.c): in the user-space executor
+	 * (begin/end/error probes), or in a kernel program of this BPF program
+	 * type (BPF_PROG_TYPE_*) for this kind of probe (enum bstap_probe_kind). */
+	bool user;
+	int prog_type, probe_kind;
+	int ctx_reg;               /* the register holding the program's context ($ctx), 0: none */
+	int events_map;            /* the ring buffer (ldmap ..., events), -1: none */
+	/* Put NUL-terminated s in the object's read-only data (for helpers
+	 * that want a constant string, such as bpf_snprintf's format): its
+	 * offset, and the map in *map.  NULL: ldstr is refused. */
+	int (*rodata)(void *ctx, const char *s, int *map);
 } AsmEnv;
 
 int asm_lower(AsmEnv *env, const char *code);

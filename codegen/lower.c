@@ -393,7 +393,8 @@ static const char *probe_info(Lower *L, const char *what)
 	const char *func = "", *mod = "";
 	for (int i = 0; i < pp->ncomps; i++) {
 		const PPComp *c = &pp->comps[i];
-		if (!strcmp(c->name, "function") && c->arg && c->arg->kind == AST_STR) {
+		if ((!strcmp(c->name, "function") || !strcmp(c->name, "statement")) && c->arg &&
+		    c->arg->kind == AST_STR) {
 			/* "f@file.c:12" names f */
 			const char *at = strchr(c->arg->str, '@');
 			func = at ? arena_strndup(L->a, c->arg->str, (size_t)(at - c->arg->str)) : c->arg->str;
@@ -417,6 +418,15 @@ static void asm_error(void *ctx, const char *msg)
 {
 	Lower *L = ctx;
 	emit_error(L, arena_strdup(L->a, msg), "", L->asm_call);
+}
+
+/* A constant string for embedded code (ldstr). */
+static int asm_rodata(void *ctx, const char *s, int *map)
+{
+	Lower *L = ctx;
+	int off = rodata_add(L, s);
+	*map = L->o->map_rodata;
+	return off;
 }
 
 static int inline_call_body(Lower *L, Node *n);
@@ -460,8 +470,12 @@ static int inline_call_body(Lower *L, Node *n)
 			names[i] = d->params[i]->name;
 		AsmEnv env = { .f = f, .names = names, .vregs = argv, .n = d->nparams, .result = result,
 		               .loc = &d->fn->loc, .data_map = L->o->map_data, .maxstringlen = L->cap,
-		               .scratch = asm_scratch, .ctx = L, .error = asm_error, .call_loc = &n->loc,
-		               .guru = L->s->guru, .session = L->s };
+		               .scratch = asm_scratch, .ctx = L, .error = asm_error,
+		               /* compile-time refusals name the script's call */
+		               .call_loc = L->user_call ? L->user_call : &n->loc,
+		               .guru = L->s->guru, .session = L->s, .user = L->user,
+		               .prog_type = (int)L->inst->prov->prog_type, .probe_kind = (int)L->inst->prov->abi_kind,
+		               .ctx_reg = L->ctx, .events_map = L->o->map_events, .rodata = asm_rodata };
 		L->asm_call = &n->loc;
 		if (asm_lower(&env, d->fn->code) < 0)
 			L->failed = true;

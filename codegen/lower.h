@@ -109,6 +109,9 @@ void lower_store_string(Lower *L, Node *var, int src);
 /* lower.c, sprintf.c: sprintf(fmt, ...) into a fresh string buffer */
 int lower_sprintf(Lower *L, Node *n);
 int lower_sprintf_kernel(Lower *L, Node *n, const char *fmt, Node **args, int nargs);
+/* sprintf.c: NUL-terminated s in the read-only data map (o->map_rodata,
+ * created on first use): its offset */
+int rodata_add(Lower *L, const char *s);
 
 /* stats.c */
 int lower_stat_buckets(const Symbol *sym);

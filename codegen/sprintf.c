@@ -13,7 +13,7 @@
 #define MAX_KERNEL_ARGS 12   /* MAX_BPRINTF_VARARGS */
 
 /* Offset of a NUL-terminated constant in the read-only data map. */
-static int rodata_add(Lower *L, const char *s)
+int rodata_add(Lower *L, const char *s)
 {
 	CgObject *o = L->o;
 	uint32_t n = (uint32_t)strlen(s) + 1;

@@ -1,6 +1,6 @@
 #!/bin/sh
-# tapset-coverage.sh - which functions of SystemTap's tapsets bstap
-# provides, as Markdown on stdout.
+# tapset-coverage.sh - which functions and probe aliases of SystemTap's
+# tapsets bstap provides, as Markdown on stdout.
 #
 #   docs/tapset-coverage.sh BSTAP-SOURCE-DIR [STAP-TAPSET-DIR]
 #
@@ -11,13 +11,39 @@
 # provided when a bstap tapset defines one of that name (any arity), or
 # when the compiler has it built in (the builtins[] list of
 # translate/resolve.c).
+#
+# Probe aliases likewise: the names SystemTap's files define with
+# "probe NAME = ..." or "+=" (internal ones, starting with "_" or with
+# SystemTap's dw_, nd_, tp_ and kprobe variants, left out; syscall.* and
+# nd_syscall.* too, which bstap's compiler makes for every system call).
+# One counts as provided when a bstap tapset defines an alias of that
+# name, or (marked *built in*) when "bstap -l NAME" lists it: set BSTAP
+# to the binary (default: BSTAP-SOURCE-DIR/bstap, when it is there).
 set -eu
 src=${1:?usage: tapset-coverage.sh BSTAP-SOURCE-DIR [STAP-TAPSET-DIR]}
 ours=$src/tapsets
 stap=${2:-/usr/share/systemtap/tapset}
 [ -d "$stap" ] || { echo "tapset-coverage.sh: no SystemTap tapsets in $stap" >&2; exit 1; }
+BSTAP=${BSTAP:-$src/bstap}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+# A Markdown table of the "NAME FILE" lines of $1, a row for each FILE:
+# the names listed in $2, marked *built in* when $3 does not list them,
+# then the others.
+table() { # name-file-lines provided-names tapset-names
+	echo "| SystemTap tapset file | provided | not provided |"
+	echo "| --- | --- | --- |"
+	cut -d' ' -f2 "$1" | sort -u | while read -r file; do
+		yes=$(awk -v f="$file" '$2 == f { print $1 }' "$1" | grep -xF -f "$2" |
+			while read -r n; do
+				if grep -qxF "$n" "$3"; then echo "\`$n\`"; else echo "\`$n\` *built in*"; fi
+			done | paste -sd'|' | sed 's/|/, /g' || true)
+		no=$(awk -v f="$file" '$2 == f { print $1 }' "$1" | grep -vxF -f "$2" | sed 's/.*/`&`/' | paste -sd' ' |
+			sed 's/ /, /g' || true)
+		echo "| $file | ${yes:--} | ${no:--} |"
+	done
+}
 
 names() { # files... -> "name file" lines
 	for f in "$@"; do
@@ -48,13 +74,53 @@ if [ -n "$extra" ]; then
 	echo "bstap also has: $(echo "$extra" | sed 's/.*/`&`/' | paste -sd' ' | sed 's/ /, /g')."
 	echo
 fi
-echo "| SystemTap tapset file | provided | not provided |"
-echo "| --- | --- | --- |"
-cut -d' ' -f2 "$tmp/stap" | sort -u | while read -r file; do
-	yes=$(awk -v f="$file" '$2 == f { print $1 }' "$tmp/stap" | grep -xF -f "$tmp/ours" |
-		while read -r n; do
-			if grep -qxF "$n" "$tmp/tapsets"; then echo "\`$n\`"; else echo "\`$n\` *built in*"; fi
-		done | paste -sd'|' | sed 's/|/, /g' || true)
-	no=$(awk -v f="$file" '$2 == f { print $1 }' "$tmp/stap" | grep -vxF -f "$tmp/ours" | sed 's/.*/`&`/' | paste -sd' ' | sed 's/ /, /g' || true)
-	echo "| $file | ${yes:--} | ${no:--} |"
-done
+table "$tmp/stap" "$tmp/ours" "$tmp/tapsets"
+
+# ---- probe aliases
+# the alias names a tapset file defines, one a line (a definition may
+# put its "= POINTS" on the next lines)
+aliases() { # file
+	awk '
+	function flush(   t, n, i, a, nm) {
+		t = acc; acc = ""; active = 0
+		if (t !~ /^[^{]*[^!<>=+]\+?=([^=]|$)/) return
+		sub(/[ \t]*\+?=([^=].*)?$/, "", t)
+		n = split(t, a, /,/)
+		for (i = 1; i <= n; i++) {
+			nm = a[i]; gsub(/^[ \t]+|[ \t]+$/, "", nm)
+			if (nm ~ /^[A-Za-z_][A-Za-z_0-9.*]*$/) print nm
+		}
+	}
+	/^[ \t]*probe([ \t]+[A-Za-z_]|[ \t]*$)/ {
+		if (active) flush()
+		acc = $0; sub(/^[ \t]*probe([ \t]+|$)/, "", acc); active = 1; lines = 0
+		if (acc ~ /[={]/) flush()
+		next
+	}
+	active { acc = acc " " $0; if ($0 ~ /[={]/ || ++lines > 3) flush() }' "$1"
+}
+for f in $(find "$stap" -maxdepth 1 -name '*.stp') $(find "$stap/linux" "$stap/x86_64" -name '*.stp' 2>/dev/null); do
+	aliases "$f" | grep -vE '^(_|(dw|nd|nd1|nd2|tp)_|kprobe\.)|^(nd_)?syscall\.|\*' | sed "s|\$| ${f#"$stap"/}|" || true
+done | sort -k1,1 -u >"$tmp/stap_aliases"
+for f in "$ours"/*.stp; do aliases "$f"; done | grep -v '^_' | sort -u >"$tmp/our_aliases"
+: >"$tmp/builtin_aliases"
+if [ -x "$BSTAP" ]; then
+	cut -d' ' -f1 "$tmp/stap_aliases" | grep -vxF -f "$tmp/our_aliases" | while read -r n; do
+		if "$BSTAP" -l "$n" >/dev/null 2>&1; then echo "$n"; fi
+	done >"$tmp/builtin_aliases"
+fi
+sort -u "$tmp/our_aliases" "$tmp/builtin_aliases" >"$tmp/ours_aliases"
+atotal=$(wc -l <"$tmp/stap_aliases")
+ahave=$(cut -d' ' -f1 "$tmp/stap_aliases" | grep -cxF -f "$tmp/ours_aliases" || true)
+
+echo
+echo "## Probe aliases"
+echo
+echo "SystemTap's probe aliases (\`probe NAME = ...\` in the same files; internal names, SystemTap's own"
+echo "dw_/nd_/tp_/kprobe variants, and the system calls' \`syscall.*\` and \`nd_syscall.*\`, which bstap's"
+echo "compiler makes for every system call, left out) and whether bstap provides one of that name: an"
+echo "alias in its tapsets, or a probe point \`bstap -l\` lists (marked *built in*)."
+echo
+echo "**$ahave of $atotal probe aliases provided.**"
+echo
+table "$tmp/stap_aliases" "$tmp/ours_aliases" "$tmp/our_aliases"

@@ -4,28 +4,63 @@
  * gets a chunk of its own.  Nothing is freed until arena_free(), which is
  * what a compiler whose data all live as long as the session wants.  Out of
  * memory is the one failure no caller can handle, so it aborts with a
- * message instead of returning NULL. */
+ * message instead of returning NULL.  Built with BSTAP_ARENA_DEBUG (the
+ * fuzz target), each block is a malloc of its own.
+ *
+ * Once an arena holds BIG_AFTER bytes (a compile that parses a tapset
+ * library, not a one-liner), further chunks are BIG_CHUNK bytes mapped on
+ * their own and marked for transparent huge pages: first touching 100 MB
+ * of 4 KiB pages costs 25,000 page faults, a fifth of the time of parsing
+ * Debian's whole tapset library in this VM. */
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "parser/parse.h"
 
 #define CHUNK_SIZE (64 * 1024)
 #define ALIGN 16
+#define HUGE_PAGE (2u << 20)
+#define BIG_CHUNK (4u << 20)
+#define BIG_AFTER (4u << 20)
 
 typedef struct Chunk {
 	struct Chunk *next;
 	size_t size, used;
+	size_t mapped;             /* bytes of its own mapping, 0 if calloc'd */
 	/* payload follows, aligned */
 	_Alignas(ALIGN) unsigned char data[];
 } Chunk;
 
 struct Arena {
 	Chunk *head;
+	size_t total;              /* bytes of all chunks */
 };
+
+/* A BIG_CHUNK on huge-page boundaries, zeroed (fresh mapping), or NULL. */
+static Chunk *big_chunk(void)
+{
+	size_t len = BIG_CHUNK + HUGE_PAGE;
+	unsigned char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	uintptr_t start = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+	size_t head = start - (uintptr_t)p, tail = len - head - BIG_CHUNK;
+	if (head)
+		munmap(p, head);
+	if (tail)
+		munmap((unsigned char *)start + BIG_CHUNK, tail);
+#ifdef MADV_HUGEPAGE
+	madvise((void *)start, BIG_CHUNK, MADV_HUGEPAGE);
+#endif
+	Chunk *c = (Chunk *)start;
+	c->mapped = BIG_CHUNK;
+	c->size = BIG_CHUNK - sizeof(Chunk);
+	return c;
+}
 
 static void oom(size_t size)
 {
@@ -48,7 +83,10 @@ void arena_free(Arena *a)
 	Chunk *c = a->head;
 	while (c) {
 		Chunk *next = c->next;
-		free(c);
+		if (c->mapped)
+			munmap(c, c->mapped);
+		else
+			free(c);
 		c = next;
 	}
 	free(a);
@@ -60,17 +98,34 @@ void *arena_alloc(Arena *a, size_t size)
 		size = 1;
 	if (size > SIZE_MAX - 2 * ALIGN - sizeof(Chunk))
 		oom(size);
+#ifdef BSTAP_ARENA_DEBUG
+	/* The fuzz build: every block is an allocation of its own, of the
+	 * exact size, so AddressSanitizer sees a read or write past it. */
+	Chunk *d = calloc(1, sizeof(Chunk) + size);
+	if (!d)
+		oom(size);
+	d->size = d->used = size;
+	d->next = a->head;
+	a->head = d;
+	return d->data;
+#endif
 	size = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
 	Chunk *c = a->head;
 	if (!c || c->size - c->used < size) {
 		size_t csize = size > CHUNK_SIZE ? size : CHUNK_SIZE;
-		Chunk *n = calloc(1, sizeof(Chunk) + csize);
-		if (!n)
-			oom(size);
-		n->size = csize;
+		Chunk *n = NULL;
+		if (a->total >= BIG_AFTER && size <= BIG_CHUNK / 4)
+			n = big_chunk();
+		if (!n) {
+			n = calloc(1, sizeof(Chunk) + csize);
+			if (!n)
+				oom(size);
+			n->size = csize;
+		}
+		a->total += n->size;
 		/* A big one-off block goes behind the current chunk so the
 		 * current chunk's free tail stays usable. */
-		if (c && size > CHUNK_SIZE) {
+		if (c && size > CHUNK_SIZE && !n->mapped) {
 			n->next = c->next;
 			c->next = n;
 		} else {

@@ -10,6 +10,7 @@
  * embedded code, globals, functions, probes. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "parser/parse.h"
@@ -672,4 +673,20 @@ void ast_print_script(FILE *out, const Script *s)
 		ast_print_function(out, f);
 	for (const Probe *p = s->probes; p; p = p->next)
 		ast_print_probe(out, p);
+}
+
+char *ast_print_script_text(const Script *s, size_t *len)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	if (!f) {
+		fprintf(stderr, "bstap: out of memory\n");
+		abort();
+	}
+	ast_print_script(f, s);
+	fclose(f);
+	if (len)
+		*len = n;
+	return buf;
 }

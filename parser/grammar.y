@@ -76,6 +76,16 @@ typedef struct FeVars {
 } FeVars;
 
 typedef struct ParamList { Param *v; int n, cap; } ParamList;
+
+/* A token's value in the grammar: the part of a Token the actions use.
+ * Kept small, since bison copies semantic values on every shift and
+ * reduction. */
+typedef struct STok {
+	const char *text;
+	size_t len;
+	int64_t num;
+	SrcLoc loc;
+} STok;
 }
 
 %code provides {
@@ -92,7 +102,7 @@ int stpparse(ParseCtx *ctx);
 %param {ParseCtx *ctx}
 
 %union {
-	Token tok;
+	STok tok;
 	Node *node;
 	NodeList list;
 	OpKind op;
@@ -120,6 +130,10 @@ struct ParseCtx {
 	Function **func_tail;
 	Global **glob_tail;
 	Embedded **emb_tail;
+	/* a syntax error on this line (file, line) before another declaration
+	 * (the count is quiet_decls) follows from the last one: not shown */
+	SrcLoc quiet_line;
+	long quiet_decls;
 };
 
 static int stplex(STPSTYPE *lval, SrcLoc *lloc, ParseCtx *ctx);
@@ -128,28 +142,29 @@ static void perr(ParseCtx *ctx, const SrcLoc *loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static Node *mk(ParseCtx *ctx, AstKind k, SrcLoc loc);
-static Node *mk_var(ParseCtx *ctx, const Token *t);
-static Node *mk_str(ParseCtx *ctx, const Token *t);
-static Node *mk_target(ParseCtx *ctx, const Token *t);
+static Node *mk_var(ParseCtx *ctx, const STok *t);
+static Node *mk_str(ParseCtx *ctx, const STok *t);
+static Node *mk_target(ParseCtx *ctx, const STok *t);
 static Node *apply_chain(ParseCtx *ctx, Node *n, TcList *tc);
 static Node *mk_autocast(ParseCtx *ctx, Node *operand, TcList *tc, SrcLoc loc);
-static Node *mk_stat(ParseCtx *ctx, const Token *op, Node *operand, SrcLoc loc);
+static Node *mk_stat(ParseCtx *ctx, const STok *op, Node *operand, SrcLoc loc);
 static void tc_add(ParseCtx *ctx, TcList *tc, TargetComp c);
-static void tc_pretty(ParseCtx *ctx, TcList *tc, const Token *t);
-static void tc_member(ParseCtx *ctx, TcList *tc, const Token *t);
-static PPList pp_one(ParseCtx *ctx, const Token *name, Node *arg);
+static void tc_pretty(ParseCtx *ctx, TcList *tc, const STok *t);
+static void tc_member(ParseCtx *ctx, TcList *tc, const STok *t);
+static PPList pp_one(ParseCtx *ctx, const STok *name, Node *arg);
 static PPList pp_product(ParseCtx *ctx, PPList a, PPList b);
 static PPList pp_append(PPList a, PPList b);
 static PPList pp_finish(ParseCtx *ctx, PPList l, int opt, Node *cond, SrcLoc optloc);
 static void add_probe(ParseCtx *ctx, Probe *p);
 static void add_globals(ParseCtx *ctx, Global *g, bool priv);
 static void add_function(ParseCtx *ctx, Function *f, bool priv);
-static Global *mk_global(ParseCtx *ctx, const Token *name, bool wrap, int64_t size,
+static Global *mk_global(ParseCtx *ctx, const STok *name, bool wrap, int64_t size,
 			 bool is_array, Node *init);
-static void param_add(ParseCtx *ctx, ParamList *l, const Token *name, TypeKind ty);
+static void param_add(ParseCtx *ctx, ParamList *l, const STok *name, TypeKind ty);
 static Node *mk_foreach(ParseCtx *ctx, SrcLoc loc, FeVars *v, Node *base, int stat,
 			int dir, SrcLoc dir_loc, Node *limit, Node *body);
 static void fe_key_add(ParseCtx *ctx, FeVars *v, const FeKey *k, SrcLoc loc);
+static void unknown_atword(ParseCtx *ctx, const STok *t);
 }
 
 /* ---- tokens (aliases are what error messages say) */
@@ -501,11 +516,6 @@ block
 			$$ = mk(ctx, AST_BLOCK, @1);
 			$$->body = $2;
 		}
-	| '{' stmts error '}'
-		{
-			$$ = mk(ctx, AST_BLOCK, @1);
-			$$->body = $2;
-		}
 	;
 
 stmts
@@ -567,13 +577,9 @@ stmt
 			$$->value = $4;
 			$$->els = $5;
 		}
-	/* recovery: a broken header skips to its ')' and keeps the body */
-	| IF '(' error ')' stmt %prec THEN	{ $$ = $5; }
-	| IF '(' error ')' stmt ELSE stmt	{ $$ = $5; }
-	| WHILE '(' error ')' stmt	{ $$ = $5; }
-	| FOR '(' error ')' stmt	{ $$ = $5; }
-	| FOREACH '(' error ')' stmt	{ $$ = $5; }
-	| error ';'			{ $$ = NULL; }
+	/* recovery: parsing goes on at the first token that can start a
+	 * statement (bison reports nothing more until 3 tokens are read) */
+	| error				{ $$ = NULL; }
 	;
 
 catch_var
@@ -997,7 +1003,7 @@ value
 		{
 			$$ = mk_stat(ctx, &$1, $3, @1);
 			if ($1.num != STAT_VARIANCE)
-				perr(ctx, &@4, "not more than 1 parameter allowed");
+				perr(ctx, &@4, "only @variance takes a second argument");
 			nodelist_add(ctx->a, &$$->args, ast_num(ctx->a, $5, @5));
 		}
 	| AT_DEFINED '(' expr ')'
@@ -1031,17 +1037,17 @@ value
 		}
 	| AT_WORD %prec LOWEST
 		{
-			perr(ctx, &@1, "unknown operator %s", $1.text);
+			unknown_atword(ctx, &$1);
 			$$ = mk(ctx, AST_NUM, @1);
 		}
 	| AT_WORD '(' ')'
 		{
-			perr(ctx, &@1, "unknown operator %s", $1.text);
+			unknown_atword(ctx, &$1);
 			$$ = mk(ctx, AST_NUM, @1);
 		}
 	| AT_WORD '(' args ')'
 		{
-			perr(ctx, &@1, "unknown operator %s", $1.text);
+			unknown_atword(ctx, &$1);
 			$$ = mk(ctx, AST_NUM, @1);
 		}
 	;
@@ -1087,9 +1093,11 @@ indexable
  * token stream. */
 static int stplex(STPSTYPE *lval, SrcLoc *lloc, ParseCtx *ctx)
 {
-	pp_shaped_next(ctx->pp, &lval->tok);
-	*lloc = lval->tok.loc;
-	return lval->tok.kind;
+	Token t;
+	pp_shaped_next(ctx->pp, &t);
+	lval->tok = (STok){ .text = t.text, .len = t.len, .num = t.num, .loc = t.loc };
+	*lloc = t.loc;
+	return t.kind;
 }
 
 /* ================================================================= errors */
@@ -1103,9 +1111,14 @@ static void perr(ParseCtx *ctx, const SrcLoc *loc, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* bison's own messages: only "memory exhausted" (its stack, YYMAXDEPTH)
+ * reaches here, from input nested too deeply */
 static void stperror(SrcLoc *loc, ParseCtx *ctx, const char *msg)
 {
-	perr(ctx, loc, "%s", msg);
+	if (strcmp(msg, "memory exhausted") == 0)
+		perr(ctx, loc, "expression or statement nesting too deep (the parser's stack is full)");
+	else
+		perr(ctx, loc, "%s", msg);
 }
 
 /* Tokens that would continue an expression: after a complete expression
@@ -1126,6 +1139,7 @@ static bool continues_expr(yysymbol_kind_t k)
 	case YYSYMBOL_OR_ASSIGN: case YYSYMBOL_XOR_ASSIGN: case YYSYMBOL_EQ:
 	case YYSYMBOL_NE: case YYSYMBOL_LE: case YYSYMBOL_GE: case YYSYMBOL_SHL:
 	case YYSYMBOL_SHR: case YYSYMBOL_ANDAND: case YYSYMBOL_OROR:
+	case YYSYMBOL_DOLLARS: case YYSYMBOL_IN:
 		return true;
 	default:
 		break;
@@ -1137,67 +1151,300 @@ static bool continues_expr(yysymbol_kind_t k)
 	return false;
 }
 
-/* "expected ';' or '}'", "expected expression", "expected statement", or,
- * when nothing short describes what could come, "unexpected 'x'". */
+/* Is symbol `name` ("'{'", "identifier") among the expected ones? */
+static bool expects(const yysymbol_kind_t *exp, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(yysymbol_name(exp[i]), name) == 0)
+			return true;
+	return false;
+}
+
+static bool has_sym(const yysymbol_kind_t *exp, int n, yysymbol_kind_t k)
+{
+	for (int i = 0; i < n; i++)
+		if (exp[i] == k)
+			return true;
+	return false;
+}
+
+/* Drop `name` from the list. */
+static void drop(yysymbol_kind_t *exp, int *n, const char *name)
+{
+	int k = 0;
+	for (int i = 0; i < *n; i++)
+		if (strcmp(yysymbol_name(exp[i]), name) != 0)
+			exp[k++] = exp[i];
+	*n = k;
+}
+
+static bool is_keyword_sym(yysymbol_kind_t k)
+{
+	switch (k) {
+	case YYSYMBOL_PROBE: case YYSYMBOL_GLOBAL: case YYSYMBOL_PRIVATE:
+	case YYSYMBOL_FUNCTION: case YYSYMBOL_IF: case YYSYMBOL_ELSE: case YYSYMBOL_FOR:
+	case YYSYMBOL_FOREACH: case YYSYMBOL_IN: case YYSYMBOL_LIMIT: case YYSYMBOL_RETURN:
+	case YYSYMBOL_RETURN0: case YYSYMBOL_DELETE: case YYSYMBOL_WHILE: case YYSYMBOL_BREAK:
+	case YYSYMBOL_CONTINUE: case YYSYMBOL_NEXT: case YYSYMBOL_STRING_KW:
+	case YYSYMBOL_LONG_KW: case YYSYMBOL_TRY: case YYSYMBOL_CATCH:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The token's own spelling, when it is short and on one line. */
+static bool spelling(const SrcLoc *loc, const char **text, int *len)
+{
+	const Source *s = src_get(loc->file);
+	if (!s || loc->len == 0 || loc->len > 24 || loc->off + loc->len > s->len)
+		return false;
+	for (uint32_t i = 0; i < loc->len; i++) {
+		unsigned char c = (unsigned char)s->text[loc->off + i];
+		if (c < 0x20 || c >= 0x7f)
+			return false;
+	}
+	*text = s->text + loc->off;
+	*len = (int)loc->len;
+	return true;
+}
+
+/* " before 'x'", " before string literal", " at end of input" */
+static void where(char *buf, size_t size, yysymbol_kind_t la, const SrcLoc *loc)
+{
+	const char *text;
+	int len;
+	if (la == YYSYMBOL_YYEOF)
+		snprintf(buf, size, " at end of input");
+	else if (la == YYSYMBOL_STRING || la == YYSYMBOL_EMBEDDED)
+		snprintf(buf, size, " before %s", yysymbol_name(la));
+	else if (spelling(loc, &text, &len))
+		snprintf(buf, size, " before '%.*s'", len, text);
+	else
+		snprintf(buf, size, " before %s", yysymbol_name(la));
+}
+
+/* Syntax errors say what was expected in the user's words, and before
+ * what: "expected ';' or '}' before 'probe'", "expected expression before
+ * ')'", "expected probe point component after '.'".  The expected tokens
+ * come from LAC, so they are exact; the wording picks the ones that
+ * matter. */
 static int yyreport_syntax_error(const yypcontext_t *pc, ParseCtx *ctx)
 {
-	yysymbol_kind_t exp[YYNTOKENS], keep[YYNTOKENS];
+	yysymbol_kind_t exp[YYNTOKENS];
 	int n = yypcontext_expected_tokens(pc, exp, YYNTOKENS);
+	if (n < 0)
+		n = 0;
 	yysymbol_kind_t la = yypcontext_token(pc);
 	const SrcLoc *loc = yypcontext_location(pc);
-	bool ident = false, number = false, stmt_kw = false, ops = false;
-	int nkeep = 0;
-	for (int i = 0; i < n; i++) {
-		if (exp[i] == YYSYMBOL_IDENT)
-			ident = true;
-		else if (exp[i] == YYSYMBOL_NUMBER)
-			number = true;
-		else if (exp[i] == YYSYMBOL_IF)
-			stmt_kw = true;
-		if (continues_expr(exp[i]))
-			ops = true;
-		else
-			keep[nkeep++] = exp[i];
-	}
-	if (!ops || nkeep == 0) {
-		memcpy(keep, exp, (size_t)n * sizeof *exp);
-		nkeep = n;
-	}
-	char msg[512];
-	msg[0] = '\0';
-	bool brace = false;
-	for (int i = 0; i < n; i++)
-		brace = brace || strcmp(yysymbol_name(exp[i]), "'}'") == 0;
+	const Token *ptok = pp_history(ctx->pp, 1), *ptok2 = pp_history(ctx->pp, 2);
+	int prev = ptok ? ptok->kind : 0;
+	char at[64];
+	where(at, sizeof at, la, loc);
 	const SrcLoc *open = pp_unclosed_brace(ctx->pp);
-	if (la == YYSYMBOL_YYEOF && brace && open) {
+	bool ident = has_sym(exp, n, YYSYMBOL_IDENT);
+	bool number = has_sym(exp, n, YYSYMBOL_NUMBER);
+	bool stmt = has_sym(exp, n, YYSYMBOL_IF);
+	/* after a complete expression: binary operators may follow */
+	bool complete = expects(exp, n, "'*'") || has_sym(exp, n, YYSYMBOL_ANDAND);
+	const char *text;
+	int len;
+
+	if (pp_quiet_error(ctx->pp))
+		return 0;
+	/* After an error in the middle of a line, parsing resumes at the next
+	 * token that can start a statement, often on the same line; what goes
+	 * wrong there next ("unexpected ')'") only echoes the first error.  An
+	 * error at the start of a line is about the line before (a missing
+	 * ')'), so the line it is on still gets its own, and so does the next
+	 * declaration (-e 'probe a { x = } probe b { y = ( }'). */
+	if (loc->line == ctx->quiet_line.line && loc->file == ctx->quiet_line.file &&
+	    pp_declarations(ctx->pp) == ctx->quiet_decls)
+		return 0;
+	ctx->quiet_line.file = -1;
+	if (ptok && ptok->loc.file == loc->file && ptok->loc.line == loc->line) {
+		ctx->quiet_line = *loc;
+		ctx->quiet_decls = pp_declarations(ctx->pp);
+	}
+	if (la == YYSYMBOL_YYEOF && open && expects(exp, n, "'}'")) {
 		perr(ctx, loc, "expected '}' at end of input");
 		diag_note(open, "'{' opened here");
 		return 0;
 	}
-	if (ident && number && stmt_kw) {
-		snprintf(msg, sizeof msg, "expected statement");
-	} else if (ident && number) {
-		snprintf(msg, sizeof msg, "expected expression");
-	} else if (nkeep > 0 && nkeep <= 5) {
-		size_t len = (size_t)snprintf(msg, sizeof msg, "expected ");
-		for (int i = 0; i < nkeep && len < sizeof msg; i++) {
-			const char *sep = i == 0 ? "" : i == nkeep - 1 ? " or " : ", ";
-			len += (size_t)snprintf(msg + len, sizeof msg - len, "%s%s", sep,
-						yysymbol_name(keep[i]));
+	/* a declaration keyword inside a body: the body was not closed */
+	if ((la == YYSYMBOL_PROBE || la == YYSYMBOL_FUNCTION || la == YYSYMBOL_GLOBAL) &&
+	    open && expects(exp, n, "'}'")) {
+		perr(ctx, loc, "expected '}'%s", at);
+		diag_note(open, "'{' opened here");
+		return 0;
+	}
+	if (prev == ELSE && stmt) {
+		perr(ctx, loc, "expected statement after 'else'%s", la == YYSYMBOL_YYEOF ? at : "");
+		return 0;
+	}
+	if (la == YYSYMBOL_DOLLARS && !has_sym(exp, n, la)) {
+		perr(ctx, loc, "expected target variable name after '$'");
+		return 0;
+	}
+	if (prev == PRIVATE && has_sym(exp, n, YYSYMBOL_PROBE)) {
+		perr(ctx, loc, "expected 'probe', 'function', 'global' or a variable name after 'private'%s",
+		     la == YYSYMBOL_YYEOF ? at : "");
+		return 0;
+	}
+	if (la == YYSYMBOL_CATCH && !has_sym(exp, n, la)) {
+		perr(ctx, loc, "'catch' without a 'try' block before it");
+		return 0;
+	}
+	if (la == YYSYMBOL_ELSE && !has_sym(exp, n, YYSYMBOL_ELSE)) {
+		perr(ctx, loc, "'else' without a matching 'if'");
+		return 0;
+	}
+	if (has_sym(exp, n, YYSYMBOL_ARROW) == false && ident && has_sym(exp, n, YYSYMBOL_PROBE) &&
+	    has_sym(exp, n, YYSYMBOL_DOLLARS)) {
+		perr(ctx, loc, "expected field name after '->'%s", at);
+		return 0;
+	}
+	/* an empty group: the '{' was read as opening one (probe {a, b}) */
+	if (prev == PP_LBRACE && !strcmp(yysymbol_name(la), "'}'")) {
+		if (ptok2 && ptok2->kind == '.')
+			perr(ctx, &ptok->loc, "expected probe point component after '.' before '{'");
+		else
+			perr(ctx, &ptok->loc, "expected probe point before '{'");
+		return 0;
+	}
+	if (has_sym(exp, n, YYSYMBOL_COMPNAME)) {
+		if (prev == '.' && !strcmp(yysymbol_name(la), "'.'"))
+			perr(ctx, loc, "empty probe point component ('..')");
+		else if (prev == '.')
+			perr(ctx, loc, "expected probe point component after '.'%s",
+			     la == YYSYMBOL_YYEOF ? at : "");
+		else
+			perr(ctx, loc, "expected probe point%s", at);
+		return 0;
+	}
+	if (!strcmp(yysymbol_name(la), "','") && has_sym(exp, n, YYSYMBOL_IN) &&
+	    expects(exp, n, "'='") && !expects(exp, n, "','")) {
+		perr(ctx, loc, "expected 'in' before ','; several keys go in brackets: [k1, k2]");
+		return 0;
+	}
+	if ((la == YYSYMBOL_PROBE || la == YYSYMBOL_GLOBAL || la == YYSYMBOL_FUNCTION) &&
+	    !ident && !stmt && !has_sym(exp, n, la) && expects(exp, n, "'{'") &&
+	    !expects(exp, n, "'}'")) {
+		perr(ctx, loc, "expected '{'%s", at);
+		return 0;
+	}
+	/* '?' and '!' end a probe point */
+	if (!has_sym(exp, n, la) && (prev == '?' || prev == '!') &&
+	    (la == YYSYMBOL_YYEOF || expects(exp, n, "','"))) {
+		const char *s = yysymbol_name(la);
+		if (!strcmp(s, "'.'") || !strcmp(s, "'('")) {
+			perr(ctx, loc, "'?' and '!' go at the end of a probe point, after its last component");
+			return 0;
+		}
+		if (!strcmp(s, "'?'") || !strcmp(s, "'!'")) {
+			perr(ctx, loc, "only one '?' or '!' may end a probe point");
+			return 0;
 		}
 	}
+	if (has_sym(exp, n, YYSYMBOL_PROBE) && has_sym(exp, n, YYSYMBOL_FUNCTION) &&
+	    has_sym(exp, n, YYSYMBOL_GLOBAL)) {
+		if (expects(exp, n, "','")) {
+			/* after a global variable */
+			perr(ctx, loc, "expected ',' or ';'%s", at);
+			return 0;
+		} else if (la == YYSYMBOL_YYEOF || strcmp(yysymbol_name(la), "'}'") != 0) {
+			perr(ctx, loc, "expected 'probe', 'function', 'global' or '%%{'%s", at);
+			return 0;
+		} else {
+			perr(ctx, loc, "unexpected '}' outside any probe or function");
+			return 0;
+		}
+	}
+	/* a name is expected and a reserved word was written (not one that
+	 * rather shows something missing before it: "foreach (in a)", or a
+	 * statement keyword starting a line after an incomplete one) */
+	bool first_on_line = !ptok || ptok->loc.line != loc->line || ptok->loc.file != loc->file;
+	bool name_like = la == YYSYMBOL_STRING_KW || la == YYSYMBOL_LONG_KW || la == YYSYMBOL_LIMIT ||
+		la == YYSYMBOL_NEXT || la == YYSYMBOL_PROBE || la == YYSYMBOL_GLOBAL ||
+		la == YYSYMBOL_PRIVATE || la == YYSYMBOL_FUNCTION;
+	if (ident && is_keyword_sym(la) && !has_sym(exp, n, la) && la != YYSYMBOL_IN &&
+	    la != YYSYMBOL_CATCH && (name_like || !first_on_line) && spelling(loc, &text, &len)) {
+		const char *what = prev == FUNCTION ? "function name"
+			: prev == GLOBAL || prev == PRIVATE ? "variable name"
+			: number ? "expression" : "identifier";
+		if (stmt && number)
+			what = "statement";
+		perr(ctx, loc, "expected %s; '%.*s' is a reserved word", what, len, text);
+		return 0;
+	}
+
+	yysymbol_kind_t keep[YYNTOKENS];
+	int nkeep = 0;
+	for (int i = 0; i < n; i++)
+		if (!complete || !continues_expr(exp[i]))
+			keep[nkeep++] = exp[i];
+	/* a probe header after a complete probe point: the body or the next
+	 * point; the optional marks and conditions are noise here */
+	if (expects(keep, nkeep, "'!'") && expects(keep, nkeep, "','") && !ident) {
+		drop(keep, &nkeep, "'?'");
+		drop(keep, &nkeep, "'!'");
+		drop(keep, &nkeep, "'if'");
+		drop(keep, &nkeep, "'('");
+		drop(keep, &nkeep, "'='");
+		drop(keep, &nkeep, "'+='");
+	}
+	/* a literal: "-" NUMBER is a number too */
+	if (number && !ident)
+		drop(keep, &nkeep, "'-'");
+	char msg[512];
+	msg[0] = '\0';
+	if (ident && number && stmt) {
+		if (complete)
+			; /* a statement ended: the token is simply out of place */
+		else
+			snprintf(msg, sizeof msg, "expected statement%s", at);
+	} else if (ident && number) {
+		snprintf(msg, sizeof msg, "expected expression%s", at);
+	} else if (ident && !number && nkeep == 2 && expects(keep, nkeep, "')'") && prev == '(') {
+		snprintf(msg, sizeof msg, "expected parameter name or ')'%s", at);
+	} else if (ident && nkeep <= 2) {
+		const char *what = prev == FUNCTION ? "function name"
+			: prev == GLOBAL || prev == PRIVATE ? "variable name" : NULL;
+		if (what && nkeep == 1)
+			snprintf(msg, sizeof msg, "expected %s%s", what, at);
+	}
+	if (!msg[0] && !(ident && number && stmt) && nkeep > 0 && nkeep <= 6) {
+		size_t l = (size_t)snprintf(msg, sizeof msg, "expected ");
+		for (int i = 0; i < nkeep && l < sizeof msg; i++) {
+			const char *sep = i == 0 ? "" : i == nkeep - 1 ? " or " : ", ";
+			l += (size_t)snprintf(msg + l, sizeof msg - l, "%s%s", sep,
+					      yysymbol_name(keep[i]));
+		}
+		if (l < sizeof msg)
+			snprintf(msg + l, sizeof msg - l, "%s", at);
+	}
 	if (!msg[0]) {
-		const Source *s = src_get(loc->file);
 		if (la == YYSYMBOL_YYEOF)
 			snprintf(msg, sizeof msg, "unexpected end of input");
-		else if (s && loc->len > 0 && loc->len <= 40 && loc->off + loc->len <= s->len &&
-			 !memchr(s->text + loc->off, '\n', loc->len))
-			snprintf(msg, sizeof msg, "unexpected '%.*s'", (int)loc->len, s->text + loc->off);
+		else if (spelling(loc, &text, &len))
+			snprintf(msg, sizeof msg, "unexpected '%.*s'", len, text);
 		else
 			snprintf(msg, sizeof msg, "unexpected %s", yysymbol_name(la));
 	}
 	perr(ctx, loc, "%s", msg);
 	return 0;
+}
+
+/* @nosuch: an operator or a macro that does not exist; a near miss of one
+ * that does is named. */
+static void unknown_atword(ParseCtx *ctx, const STok *t)
+{
+	const char *near = pp_similar_atword(ctx->pp, t->text + 1);
+	if (near)
+		perr(ctx, &t->loc, "unknown operator or undefined macro '%s'; did you mean '@%s'?",
+		     t->text, near);
+	else
+		perr(ctx, &t->loc, "unknown operator or undefined macro '%s'", t->text);
 }
 
 /* ================================================================ helpers */
@@ -1207,12 +1454,12 @@ static Node *mk(ParseCtx *ctx, AstKind k, SrcLoc loc)
 	return ast_new(ctx->a, k, loc);
 }
 
-static Node *mk_var(ParseCtx *ctx, const Token *t)
+static Node *mk_var(ParseCtx *ctx, const STok *t)
 {
 	return ast_var(ctx->a, t->text, t->loc);
 }
 
-static Node *mk_str(ParseCtx *ctx, const Token *t)
+static Node *mk_str(ParseCtx *ctx, const STok *t)
 {
 	return ast_str(ctx->a, t->text ? t->text : "", t->len, t->loc);
 }
@@ -1233,7 +1480,7 @@ static int strip_pretty(ParseCtx *ctx, const char *text, const char **base, cons
 }
 
 /* $name, $name$, $$vars, $$parms$$ ... */
-static Node *mk_target(ParseCtx *ctx, const Token *t)
+static Node *mk_target(ParseCtx *ctx, const STok *t)
 {
 	Node *n = mk(ctx, AST_TARGET, t->loc);
 	const char *base;
@@ -1254,7 +1501,7 @@ static void tc_add(ParseCtx *ctx, TcList *tc, TargetComp c)
 	tc->v[tc->n++] = c;
 }
 
-static void tc_pretty(ParseCtx *ctx, TcList *tc, const Token *t)
+static void tc_pretty(ParseCtx *ctx, TcList *tc, const STok *t)
 {
 	if (tc->pretty) {
 		perr(ctx, &t->loc, "-> and [ are not accepted for a pretty-printing variable");
@@ -1266,7 +1513,7 @@ static void tc_pretty(ParseCtx *ctx, TcList *tc, const Token *t)
 }
 
 /* ->member, ->member$, ->$ */
-static void tc_member(ParseCtx *ctx, TcList *tc, const Token *t)
+static void tc_member(ParseCtx *ctx, TcList *tc, const STok *t)
 {
 	const char *base;
 	int pretty = strip_pretty(ctx, t->text, &base, &t->loc);
@@ -1302,7 +1549,7 @@ static Node *mk_autocast(ParseCtx *ctx, Node *operand, TcList *tc, SrcLoc loc)
 	return apply_chain(ctx, n, tc);
 }
 
-static Node *mk_stat(ParseCtx *ctx, const Token *op, Node *operand, SrcLoc loc)
+static Node *mk_stat(ParseCtx *ctx, const STok *op, Node *operand, SrcLoc loc)
 {
 	Node *n = mk(ctx, AST_STAT, loc);
 	n->stat = (StatOp)op->num;
@@ -1312,7 +1559,7 @@ static Node *mk_stat(ParseCtx *ctx, const Token *op, Node *operand, SrcLoc loc)
 
 /* ---------------------------------------------------------- probe points */
 
-static PPList pp_one(ParseCtx *ctx, const Token *name, Node *arg)
+static PPList pp_one(ParseCtx *ctx, const STok *name, Node *arg)
 {
 	ProbePoint *pp = arena_alloc(ctx->a, sizeof *pp);
 	pp->comps = arena_alloc(ctx->a, sizeof *pp->comps);
@@ -1466,7 +1713,7 @@ static void add_function(ParseCtx *ctx, Function *f, bool priv)
 	ctx->func_tail = &f->next;
 }
 
-static Global *mk_global(ParseCtx *ctx, const Token *name, bool wrap, int64_t size,
+static Global *mk_global(ParseCtx *ctx, const STok *name, bool wrap, int64_t size,
 			 bool is_array, Node *init)
 {
 	Global *g = arena_alloc(ctx->a, sizeof *g);
@@ -1479,7 +1726,7 @@ static Global *mk_global(ParseCtx *ctx, const Token *name, bool wrap, int64_t si
 	return g;
 }
 
-static void param_add(ParseCtx *ctx, ParamList *l, const Token *name, TypeKind ty)
+static void param_add(ParseCtx *ctx, ParamList *l, const STok *name, TypeKind ty)
 {
 	for (int i = 0; i < l->n; i++)
 		if (strcmp(l->v[i].name, name->text) == 0)
@@ -1532,15 +1779,34 @@ Script *parse_source(Arena *a, Source *src, const ParseEnv *env)
 	static const ParseEnv no_env;
 	if (!env)
 		env = &no_env;
-	ParseCtx ctx = { .a = a, .src = src, .env = env };
+	ParseCtx ctx = { .a = a, .src = src, .env = env, .quiet_line = { .file = -1 } };
 	ctx.script = arena_alloc(a, sizeof *ctx.script);
 	ctx.script->src = src;
 	ctx.probe_tail = &ctx.script->probes;
 	ctx.func_tail = &ctx.script->functions;
 	ctx.glob_tail = &ctx.script->globals;
 	ctx.emb_tail = &ctx.script->embeds;
+	/* A NUL byte is in no script: this is a binary file given by
+	 * mistake, and one message says so better than hundreds. */
+	const char *nul = memchr(src->text, '\0', src->len);
+	if (nul) {
+		SrcLoc at = { .file = src->id, .line = 1, .col = 1,
+			      .off = (uint32_t)(nul - src->text), .len = 1 };
+		for (const char *p = src->text; p < nul; p++) {
+			at.col++;
+			if (*p == '\n') {
+				at.line++;
+				at.col = 1;
+			}
+		}
+		perr(&ctx, &at, "NUL byte in the input: is '%s' a binary file?", src->name);
+		return ctx.script;
+	}
 	ctx.pp = pp_new(a, src, env);
 	int rc = stpparse(&ctx);
+	if (rc == 0 && !src->is_tapset && !pp_saw_tokens(ctx.pp))
+		perr(&ctx, NULL, "input file '%s' is empty (nothing but white space and comments)",
+		     src->name);
 	pp_free(ctx.pp);   /* frees the scanner on every path */
 	return rc == 2 ? NULL : ctx.script;
 }

@@ -79,6 +79,10 @@ Source *src_get(int id);
  * "in expansion of macro at ...". */
 Source *src_add_expansion(const Source *def, const SrcLoc *use);
 int src_count(void);
+/* Length of the UTF-8 sequence that starts at s (avail bytes there), or 0
+ * if it is not one (the lexer names such characters; diagnostics echo
+ * them, showing anything else as '?'). */
+size_t src_utf8_len(const char *s, size_t avail);
 
 /* ----------------------------------------------------------------- diag.c */
 
@@ -108,6 +112,9 @@ void diag_set_max_errors(int n);                       /* cap per run (0: none) 
  * would have been (@defined asks whether an expression resolves). */
 void diag_quiet_begin(void);
 int diag_quiet_end(void);
+/* Edit distance of two names (a swap of neighbours counts one), for "did
+ * you mean" suggestions; 99 for names longer than 64 bytes. */
+int diag_distance(const char *a, const char *b);
 /* Print source line `loc` and a caret under it, to the diag stream. */
 void diag_show_source(const SrcLoc *loc);
 
@@ -398,6 +405,8 @@ typedef struct Token {
 	bool space_before;     /* whitespace or a comment precedes the token */
 	const char *error;     /* a lexical error, reported only if the token is
 	                        * used (not in a skipped %( %) branch), as stap */
+	SrcLoc error_at;       /* where in the token the error is (a bad escape
+	                        * in a string), if len > 0; else the token */
 } Token;
 
 typedef struct Lexer Lexer;
@@ -409,6 +418,12 @@ typedef struct Lexer Lexer;
 Lexer *lex_new(Arena *a, Source *src, const ParseEnv *env);
 void lex_next(Lexer *lx, Token *t);
 void lex_free(Lexer *lx);
+/* Whether the source held any token at all (not only white space and
+ * comments): stap refuses an empty script. */
+bool lex_saw_tokens(const Lexer *lx);
+/* Whether an unterminated comment, string or %{ ran to the end of the
+ * input (reported already: what the grammar finds missing there is not). */
+bool lex_eof_swallowed(const Lexer *lx);
 
 typedef struct PP PP;
 /* The preprocessor over a Lexer: @define and macro expansion, then
@@ -423,6 +438,20 @@ void pp_free(PP *pp);
  * yet closed, or NULL. */
 void pp_shaped_next(PP *pp, Token *t);
 const SrcLoc *pp_unclosed_brace(const PP *pp);
+/* The shaped tokens last handed out: back 0 is the grammar's lookahead,
+ * 1 the token before it, 2 the one before that (NULL at the start).
+ * Syntax errors word their message by what came before ("after '.'"). */
+const Token *pp_history(const PP *pp, int back);
+bool pp_saw_tokens(const PP *pp);
+/* The name of a macro visible here or of a built-in @operator that is
+ * close to `name` (a typo: "sqaure" for "square"), or NULL. */
+const char *pp_similar_atword(const PP *pp, const char *name);
+/* True when the grammar's lookahead is the first token after a macro use
+ * that failed (and was reported): a syntax error there only repeats it. */
+bool pp_quiet_error(const PP *pp);
+/* How many declaration keywords (probe, function, global, private) were
+ * handed to the grammar so far. */
+long pp_declarations(const PP *pp);
 
 /* ---------------------------------------------------------------- grammar.y */
 
@@ -434,6 +463,9 @@ Script *parse_source(Arena *a, Source *src, const ParseEnv *env);
 
 /* -p1: print a script back as canonical SystemTap. */
 void ast_print_script(FILE *out, const Script *s);
+/* The same into a malloc'd, NUL-terminated string (free() it); its length
+ * in *len unless len is NULL (the round trips of the tests). */
+char *ast_print_script_text(const Script *s, size_t *len);
 void ast_print_probe(FILE *out, const Probe *p);
 void ast_print_function(FILE *out, const Function *f);
 void ast_print_probe_point(FILE *out, const ProbePoint *pp);

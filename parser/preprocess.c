@@ -67,8 +67,10 @@ typedef struct Macro {
 } Macro;
 
 struct MacroTable {
-	Macro **v;
+	Macro **v;                 /* in definition order */
 	int n, cap;
+	int *slot;                 /* open hash on the name: index + 1, 0 empty */
+	int nslot;                 /* a power of two, more than twice n */
 };
 
 typedef struct Activation Activation;
@@ -89,6 +91,8 @@ struct Activation {
 	ArgBody *args;
 	Activation *scope;         /* argument activations: the closure */
 	bool is_arg;
+	Activation *caller;        /* macro activations: the one whose text
+	                            * invoked it (NULL: the file) */
 	bool library;
 };
 
@@ -109,21 +113,31 @@ struct PP {
 	int nstack, capstack;
 	Token pushback;
 	bool has_pushback;
+	long nshaped;              /* tokens handed to the grammar so far */
+	long ndecls;               /* of them declaration keywords */
+	long failed_at;            /* nshaped when a macro use last failed */
 	Cond *conds;
 	int nconds, capconds;
 	bool library_file;         /* a .stpm file: only definitions allowed */
+	SrcLoc junk_end;           /* just after the last invalid character reported */
 	/* shaping (layer 3) */
 	Token la;                  /* one token of lookahead */
 	int nla;
 	int prev_kind;             /* the kind last handed to the grammar */
+	Token hist[3];             /* the last shaped tokens (for messages), a ring: */
+	int nhist, hpos;           /* how many, and where the next goes */
 	bool pp_mode;              /* inside a probe point list */
 	int pp_paren, pp_group;
 	bool in_function;
-	SrcLoc *braces;            /* the '{' not yet closed, for "opened here" */
+	struct Brace { SrcLoc loc; bool body; } *braces; /* the '{' not yet closed */
 	int nbraces, capbraces;
+	int nbodies;               /* how many of them open a body (not a group) */
+	int synth_close;           /* '}' still to insert before a declaration */
+	Token synth;
 };
 
 static void pp_error(const SrcLoc *loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool is_keyword(int k);
 
 static void pp_error(const SrcLoc *loc, const char *fmt, ...)
 {
@@ -135,20 +149,51 @@ static void pp_error(const SrcLoc *loc, const char *fmt, ...)
 
 /* ================================================================ macros */
 
-static Macro *table_find(const MacroTable *t, const char *name)
+static unsigned name_hash(const char *s)
 {
-	if (!t)
-		return NULL;
-	for (int i = 0; i < t->n; i++)
-		if (strcmp(t->v[i]->name, name) == 0)
-			return t->v[i];
-	return NULL;
+	unsigned h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
 }
 
+static Macro *table_find(const MacroTable *t, const char *name)
+{
+	if (!t || t->n == 0)
+		return NULL;
+	unsigned mask = (unsigned)t->nslot - 1;
+	for (unsigned i = name_hash(name) & mask;; i = (i + 1) & mask) {
+		int k = t->slot[i];
+		if (k == 0)
+			return NULL;
+		if (strcmp(t->v[k - 1]->name, name) == 0)
+			return t->v[k - 1];
+	}
+}
+
+static void table_put(MacroTable *t, int index)
+{
+	unsigned mask = (unsigned)t->nslot - 1;
+	unsigned i = name_hash(t->v[index]->name) & mask;
+	while (t->slot[i])
+		i = (i + 1) & mask;
+	t->slot[i] = index + 1;
+}
+
+/* A name already in the table is shadowed by the new macro only if the
+ * caller wants that; callers check for duplicates first. */
 static void table_add(Arena *a, MacroTable *t, Macro *m)
 {
 	t->v = arena_grow(a, t->v, &t->cap, t->n + 1, sizeof *t->v);
 	t->v[t->n++] = m;
+	if (t->n * 2 >= t->nslot) {
+		t->nslot = t->nslot ? t->nslot * 2 : 16;
+		t->slot = arena_alloc(a, (size_t)t->nslot * sizeof *t->slot);
+		for (int i = 0; i < t->n; i++)
+			table_put(t, i);
+	} else {
+		table_put(t, t->n - 1);
+	}
 }
 
 static void tokens_add(Arena *a, Token **v, int *n, int *cap, const Token *t)
@@ -186,8 +231,10 @@ static bool raw_next(PP *pp, Token *t)
 	if (act->pos >= act->n)
 		return false;
 	*t = act->toks[act->pos++];
-	if (act->exp_src)
+	if (act->exp_src) {
 		t->loc.file = act->exp_src->id;
+		t->error_at.file = act->exp_src->id;
+	}
 	return true;
 }
 
@@ -210,15 +257,58 @@ static const char *const builtin_atwords[] = {
 	"sum", "min", "max", "hist_linear", "hist_log", "const", "variance",
 };
 
+/* After an error in a macro definition's header: skip to its body and
+ * over it, so that the body is not read as script text.  A token that
+ * starts a declaration means there is no body; it is given back. */
+static void skip_definition(PP *pp)
+{
+	Token t;
+	for (;;) {
+		if (!raw_next(pp, &t))
+			return;
+		switch (t.kind) {
+		case PP_OPEN: {
+			int nest = 0;
+			for (;;) {
+				if (!raw_next(pp, &t) || t.kind == 0)
+					return;
+				if (t.kind == PP_OPEN)
+					nest++;
+				else if (t.kind == PP_CLOSE && nest-- == 0)
+					return;
+			}
+		}
+		case 0: case PROBE: case FUNCTION: case GLOBAL: case PRIVATE: case AT_DEFINE:
+		case EMBEDDED:
+			pp->pushback = t;
+			pp->has_pushback = true;
+			return;
+		default:
+			break;
+		}
+	}
+}
+
+/* Give `t` back and skip the rest of a broken definition. */
+static void abandon_definition(PP *pp, const Token *t)
+{
+	pp->pushback = *t;
+	pp->has_pushback = true;
+	skip_definition(pp);
+}
+
 /* @define NAME [( p, ... )] %( body %)   (the @define is consumed) */
 static void define_macro(PP *pp, const Token *at)
 {
 	Token t;
 	raw_next(pp, &t);
 	if (t.kind != IDENT) {
-		pp_error(&t.loc, "expected identifier");
-		pp->pushback = t;
-		pp->has_pushback = true;
+		if (is_keyword(t.kind))
+			pp_error(&t.loc, "expected macro name after '@define'; '%s' is a reserved word",
+				 t.text);
+		else
+			pp_error(&t.loc, "expected macro name after '@define'");
+		abandon_definition(pp, &t);
 		return;
 	}
 	Macro *m = arena_alloc(pp->a, sizeof *m);
@@ -243,16 +333,15 @@ static void define_macro(PP *pp, const Token *at)
 	}
 
 	raw_next(pp, &t);
-	bool saw_params = false;
 	if (t.kind == '(') {
-		saw_params = true;
 		int cap = 0;
 		for (;;) {
 			raw_next(pp, &t);
 			if (t.kind != IDENT) {
-				pp_error(&t.loc, "expected identifier");
-				ok = false;
-				break;
+				pp_error(&t.loc, "expected parameter name in the definition of macro '@%s'",
+					 m->name);
+				abandon_definition(pp, &t);
+				return;
 			}
 			for (int i = 0; i < m->nparams; i++)
 				if (strcmp(m->params[i], t.text) == 0) {
@@ -265,29 +354,26 @@ static void define_macro(PP *pp, const Token *at)
 			if (t.kind == ',')
 				continue;
 			if (t.kind != ')') {
-				pp_error(&t.loc, "expected ',' or ')'");
-				ok = false;
-				break;
+				pp_error(&t.loc, "expected ',' or ')' in the parameters of macro '@%s'",
+					 m->name);
+				abandon_definition(pp, &t);
+				return;
 			}
 			raw_next(pp, &t);
 			break;
 		}
 	}
 	if (t.kind != PP_OPEN) {
-		if (ok)
-			pp_error(&t.loc, saw_params ? "expected '%%('" : "expected '%%(' or '('");
-		/* Give the token back unless it is the body we cannot find. */
-		if (t.kind != 0) {
-			pp->pushback = t;
-			pp->has_pushback = true;
-		}
+		pp_error(&t.loc, "expected '%%(' to begin the body of macro '@%s'", m->name);
+		abandon_definition(pp, &t);
 		return;
 	}
 	int nest = 0;
 	for (;;) {
 		raw_next(pp, &t);
 		if (t.kind == 0) {
-			pp_error(&m->loc, "incomplete macro definition - missing '%%)'");
+			pp_error(&m->loc, "incomplete macro definition: the body of '@%s' has no '%%)'",
+				 m->name);
 			return;
 		}
 		if (t.kind == PP_OPEN)
@@ -321,29 +407,50 @@ static int slurp_arg(PP *pp, ArgBody *arg, Token *sep)
 	}
 }
 
+/* A macro use went wrong: the grammar's complaint about the next token
+ * would only repeat it (see pp_quiet_error). */
+static void invocation_failed(PP *pp)
+{
+	pp->failed_at = pp->nshaped;
+}
+
 /* @name [( args )]: push the expansion.  `at` is the @name token. */
 static void invoke_macro(PP *pp, Macro *m, const Token *at)
 {
+	Activation *cur = pp->nstack ? pp->stack[pp->nstack - 1] : NULL;
+	/* Recursion: the use is (lexically) inside an expansion of the same
+	 * macro.  An argument is not: @f(@f(1)) is fine. */
+	Activation *owner = param_scope(cur);
+	for (Activation *a = owner; a; a = a->caller)
+		if (a->macro == m) {
+			pp_error(&at->loc, "macro '@%s' expands to itself (recursive macro)", m->name);
+			diag_note(&m->loc, "macro '@%s' is defined here", m->name);
+			invocation_failed(pp);
+			return;
+		}
 	if (pp->nstack >= MAX_EXPANSION_DEPTH) {
-		pp_error(&at->loc, "macro expansion too deep (limit %d): is '@%s' recursive?",
-			 MAX_EXPANSION_DEPTH, m->name);
+		pp_error(&at->loc, "macro expansion too deep (limit %d)", MAX_EXPANSION_DEPTH);
+		invocation_failed(pp);
 		return;
 	}
-	Activation *cur = pp->nstack ? pp->stack[pp->nstack - 1] : NULL;
 	Activation *act = arena_alloc(pp->a, sizeof *act);
 	act->macro = m;
+	act->caller = owner;
 	act->library = m->library;
 	act->toks = m->body;
 	act->n = m->nbody;
 	if (m->nparams > 0) {
-		Token t;
-		if (!raw_next(pp, &t) || t.kind != '(') {
-			pp_error(&at->loc, "expected '(' in invocation of macro '@%s' taking %d parameter%s",
-				 m->name, m->nparams, m->nparams == 1 ? "" : "s");
-			if (t.kind != 0 && t.kind != '(') {
+		Token t = { .kind = 0 };
+		bool got = raw_next(pp, &t);
+		if (!got || t.kind != '(') {
+			pp_error(&at->loc, "expected '(' and %d argument%s after macro '@%s'",
+				 m->nparams, m->nparams == 1 ? "" : "s", m->name);
+			diag_note(&m->loc, "macro '@%s' is defined here", m->name);
+			if (got && t.kind != 0) {
 				pp->pushback = t;
 				pp->has_pushback = true;
 			}
+			invocation_failed(pp);
 			return;
 		}
 		act->args = arena_alloc(pp->a, (size_t)m->nparams * sizeof *act->args);
@@ -352,21 +459,26 @@ static void invoke_macro(PP *pp, Macro *m, const Token *at)
 			Token sep;
 			int k = slurp_arg(pp, &act->args[i], &sep);
 			if (k == 0) {
-				pp_error(&at->loc, "could not find end of macro invocation");
+				pp_error(&t.loc, "unterminated argument list of macro '@%s' (missing ')')",
+					 m->name);
+				invocation_failed(pp);
 				return;
 			}
 			if (k == ',' && i + 1 == m->nparams) {
-				pp_error(&sep.loc, "too many parameters for macro '@%s' (expected %d)",
+				pp_error(&sep.loc, "too many arguments for macro '@%s' (it takes %d)",
 					 m->name, m->nparams);
+				diag_note(&m->loc, "macro '@%s' is defined here", m->name);
 				/* Skip the rest of the list, so parsing resumes after it. */
 				ArgBody junk = {0};
 				while ((k = slurp_arg(pp, &junk, &sep)) == ',')
 					;
-				if (k == 0)
-					return;
+				invocation_failed(pp);
+				return;
 			} else if (k == ')' && i + 1 != m->nparams) {
-				pp_error(&sep.loc, "too few parameters for macro '@%s' (expected %d)",
+				pp_error(&sep.loc, "too few arguments for macro '@%s' (it takes %d)",
 					 m->name, m->nparams);
+				diag_note(&m->loc, "macro '@%s' is defined here", m->name);
+				invocation_failed(pp);
 				return;
 			}
 		}
@@ -387,6 +499,7 @@ static void expand_next(PP *pp, Token *t)
 		if (t->kind == AT_DEFINE) {
 			if (pp->nstack > 0) {
 				pp_error(&t->loc, "'@define' forbidden inside macro body");
+				skip_definition(pp);
 				continue;
 			}
 			define_macro(pp, t);
@@ -437,10 +550,13 @@ static void expand_next(PP *pp, Token *t)
 /* =========================================================== conditionals */
 
 /* A lexical error is an error once the token is really used. */
-static void report_token_error(const Token *t)
+static void report_token_error(PP *pp, const Token *t)
 {
-	if (t->error)
-		pp_error(&t->loc, "%s", t->error);
+	if (!t->error)
+		return;
+	pp_error(t->error_at.len ? &t->error_at : &t->loc, "%s", t->error);
+	/* the grammar choking on the repaired token would say it again */
+	pp->failed_at = pp->nshaped;
 }
 
 static int sign(int v)
@@ -603,6 +719,11 @@ static bool eval_term(PP *pp, const Token *l, const Token *op, const Token *r, b
 		pp_error(&r->loc, "expected number literal as right value");
 		return *ok = false;
 	}
+	if (l->kind == AT_DEFINED) {
+		pp_error(&l->loc, "'@defined' is no preprocessor condition: test it in an "
+			 "expression instead, as in if (@defined($var))");
+		return *ok = false;
+	}
 	pp_error(&l->loc, "expected 'arch', 'kernel_v', 'kernel_vr', 'systemtap_v', 'runtime', "
 		 "'systemtap_privilege', 'guru_mode', 'CONFIG_...', or a comparison between "
 		 "strings or integers");
@@ -618,9 +739,10 @@ static bool eval_condition(PP *pp, const Token *open)
 		Token term[3];
 		for (int i = 0; i < 3; i++) {
 			expand_next(pp, &term[i]);
-			report_token_error(&term[i]);
+			report_token_error(pp, &term[i]);
 			if (term[i].kind == 0 || term[i].kind == PP_THEN) {
-				pp_error(&open->loc, "incomplete condition after '%%('");
+				pp_error(&open->loc, "incomplete condition after '%%(': expected a "
+					 "comparison such as arch == \"x86_64\" before '%%?'");
 				if (term[i].kind == 0) {
 					pp->pushback = term[i];
 					pp->has_pushback = true;
@@ -702,18 +824,22 @@ void pp_next(PP *pp, Token *t)
 			expand_next(pp, t);
 		switch (t->kind) {
 		case 0:
+			if (pp->nstack == 0 && lex_eof_swallowed(pp->lx))
+				pp->failed_at = pp->nshaped;
 			if (pp->nconds) {
 				pp_error(&pp->conds[pp->nconds - 1].open.loc,
-					 "incomplete conditional at end of file");
+					 "incomplete conditional at end of file: this '%%(' has no '%%)'");
 				pp->nconds = 0;
 			}
 			return;
 		case PP_THEN:
-			pp_error(&t->loc, "incomplete conditional - missing '%%('");
+			pp_error(&t->loc, "'%s' without a matching '%%('", t->kind == PP_THEN ? "%?"
+				 : t->kind == PP_ELSE ? "%:" : "%)");
 			continue;
 		case PP_ELSE:
 			if (st < 0)
-				pp_error(&t->loc, "incomplete conditional - missing '%%('");
+				pp_error(&t->loc, "'%s' without a matching '%%('", t->kind == PP_THEN ? "%?"
+				 : t->kind == PP_ELSE ? "%:" : "%)");
 			else if (st == COND_KEEP_ELSE || st == COND_SKIP_ELSE)
 				pp_error(&t->loc, "invalid conditional - duplicate '%%:'");
 			else
@@ -722,7 +848,8 @@ void pp_next(PP *pp, Token *t)
 			continue;
 		case PP_CLOSE:
 			if (st < 0)
-				pp_error(&t->loc, "incomplete conditional - missing '%%('");
+				pp_error(&t->loc, "'%s' without a matching '%%('", t->kind == PP_THEN ? "%?"
+				 : t->kind == PP_ELSE ? "%:" : "%)");
 			else
 				pp->nconds--;
 			continue;
@@ -735,10 +862,16 @@ void pp_next(PP *pp, Token *t)
 			continue;
 		}
 		case JUNK:
-			report_token_error(t);
+			/* a run of invalid characters is one error */
+			if (!(t->loc.file == pp->junk_end.file && t->loc.off == pp->junk_end.off &&
+			      pp->junk_end.len))
+				report_token_error(pp, t);
+			pp->junk_end = t->loc;
+			pp->junk_end.off += t->loc.len;
+			pp->junk_end.len = 1;
 			continue;
 		default:
-			report_token_error(t);
+			report_token_error(pp, t);
 			return;
 		}
 	}
@@ -881,9 +1014,45 @@ static int shape_pp(PP *pp, Token *t)
 }
 
 /* Layer 3: the tokens the grammar reads. */
+static bool is_declaration(int k)
+{
+	return k == PROBE || k == FUNCTION || k == GLOBAL || k == PRIVATE;
+}
+
+/* The innermost body brace not yet closed. */
+static const SrcLoc *open_body(const PP *pp)
+{
+	for (int i = pp->nbraces - 1; i >= 0; i--)
+		if (pp->braces[i].body)
+			return &pp->braces[i].loc;
+	return NULL;
+}
+
 void pp_shaped_next(PP *pp, Token *out)
 {
-	Token t = next_tok(pp);
+	Token t;
+	if (pp->synth_close > 0) {
+		pp->synth_close--;
+		t = pp->synth;
+		goto emit;
+	}
+	t = next_tok(pp);
+	/* A declaration keyword inside a body: the body was not closed.  Say
+	 * so here, where the '{' is known, and close every open body with
+	 * '}' tokens of our own, so the declaration parses as itself
+	 * (`$p->probe` is a member, not a declaration). */
+	if (is_declaration(t.kind) && pp->nbodies > 0 && pp->prev_kind != ARROW) {
+		pp_error(&t.loc, "expected '}' before '%s'", t.text);
+		diag_note(open_body(pp), "'{' opened here");
+		pp->failed_at = pp->nshaped;
+		pp->la = t;
+		pp->nla = 1;
+		pp->synth = (Token){ .kind = '}', .loc = t.loc, .space_before = true };
+		pp->synth.loc.len = 0;
+		pp->synth_close = pp->nbodies - 1;
+		t = pp->synth;
+		goto emit;
+	}
 	int k = t.kind;
 	if (k == STRING)
 		join_strings(pp, &t);
@@ -910,21 +1079,77 @@ void pp_shaped_next(PP *pp, Token *out)
 	default:
 		break;
 	}
+	t.kind = k;
+emit:
+	k = t.kind;
 	if (k == '{' || k == PP_LBRACE) {
 		pp->braces = arena_grow(pp->a, pp->braces, &pp->capbraces, pp->nbraces + 1,
 					sizeof *pp->braces);
-		pp->braces[pp->nbraces++] = t.loc;
+		pp->braces[pp->nbraces++] = (struct Brace){ t.loc, k == '{' };
+		pp->nbodies += k == '{';
 	} else if (k == '}' && pp->nbraces > 0) {
-		pp->nbraces--;
+		pp->nbodies -= pp->braces[--pp->nbraces].body;
 	}
-	t.kind = k;
 	pp->prev_kind = k;
+	pp->hist[pp->hpos] = t;
+	pp->hpos = (pp->hpos + 1) % 3;
+	if (pp->nhist < 3)
+		pp->nhist++;
+	pp->nshaped++;
+	pp->ndecls += is_declaration(k);
 	*out = t;
 }
 
 const SrcLoc *pp_unclosed_brace(const PP *pp)
 {
-	return pp->nbraces > 0 ? &pp->braces[pp->nbraces - 1] : NULL;
+	return pp->nbraces > 0 ? &pp->braces[pp->nbraces - 1].loc : NULL;
+}
+
+long pp_declarations(const PP *pp)
+{
+	return pp->ndecls;
+}
+
+bool pp_quiet_error(const PP *pp)
+{
+	return pp->failed_at >= 0 && pp->nshaped == pp->failed_at + 1;
+}
+
+static void consider(const char *cand, const char *name, const char **best, int *dist)
+{
+	int d = diag_distance(name, cand);
+	/* one edit for short names, two for longer ones */
+	int limit = strlen(name) <= 4 ? 1 : 2;
+	if (d <= limit && d < *dist) {
+		*best = cand;
+		*dist = d;
+	}
+}
+
+const char *pp_similar_atword(const PP *pp, const char *name)
+{
+	const char *best = NULL;
+	int dist = 3;
+	for (size_t i = 0; i < sizeof builtin_atwords / sizeof builtin_atwords[0]; i++)
+		consider(builtin_atwords[i], name, &best, &dist);
+	for (int i = 0; i < pp->file_macros.n; i++)
+		consider(pp->file_macros.v[i]->name, name, &best, &dist);
+	if (pp->env->macros)
+		for (int i = 0; i < pp->env->macros->n; i++)
+			consider(pp->env->macros->v[i]->name, name, &best, &dist);
+	return best;
+}
+
+bool pp_saw_tokens(const PP *pp)
+{
+	return lex_saw_tokens(pp->lx);
+}
+
+const Token *pp_history(const PP *pp, int back)
+{
+	if (back < 0 || back >= pp->nhist)
+		return NULL;
+	return &pp->hist[(pp->hpos + 2 - back) % 3];
 }
 
 /* ============================================================== interface */
@@ -936,6 +1161,7 @@ PP *pp_new(Arena *a, Source *src, const ParseEnv *env)
 	pp->a = a;
 	pp->src = src;
 	pp->env = env ? env : &no_env;
+	pp->failed_at = -1;
 	pp->lx = lex_new(a, src, pp->env);
 	return pp;
 }

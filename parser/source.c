@@ -107,3 +107,29 @@ Source *src_add_expansion(const Source *def, const SrcLoc *use)
 	sources[nsources++] = s;
 	return s;
 }
+
+size_t src_utf8_len(const char *text, size_t avail)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t n;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		lo = c == 0xe0 ? 0xa0 : 0x80;   /* no overlong forms */
+		hi = c == 0xed ? 0x9f : 0xbf;   /* no surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		lo = c == 0xf0 ? 0x90 : 0x80;
+		hi = c == 0xf4 ? 0x8f : 0xbf;   /* nothing past U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (avail < n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}

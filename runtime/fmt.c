@@ -533,9 +533,13 @@ void fmt_format(OutBuf *out, const char *fmt, const FmtArg *args, int nargs)
 
 /* ------------------------------------------------------------ payloads */
 
+/* A string argument holding symbol tokens (usymname() in a kernel probe,
+ * bpf_abi.h) is formatted as the text the tokens stand for. */
 void rt_format_payload(OutBuf *out, const RtMeta *m, const struct bstap_format *f, const char *payload)
 {
 	FmtArg args[64];
+	OutBuf expanded[64];
+	int nexp = 0;
 	int n = (int)f->nargs < 64 ? (int)f->nargs : 64;
 	for (int i = 0; i < n; i++) {
 		const struct bstap_farg *a = &m->fargs[f->farg0 + (uint32_t)i];
@@ -545,8 +549,18 @@ void rt_format_payload(OutBuf *out, const RtMeta *m, const struct bstap_format *
 			args[i] = (FmtArg){ .kind = FMT_ARG_LONG, .l = v };
 		} else {
 			const char *s = payload + a->off;
-			args[i] = (FmtArg){ .kind = FMT_ARG_STRING, .s = s, .slen = strnlen(s, a->size) };
+			size_t len = strnlen(s, a->size);
+			if (sym_has_token(s, len)) {
+				OutBuf *e = &expanded[nexp++];
+				*e = (OutBuf){ 0 };
+				sym_expand(e, s, len);
+				s = e->p ? e->p : "";
+				len = e->len;
+			}
+			args[i] = (FmtArg){ .kind = FMT_ARG_STRING, .s = s, .slen = len };
 		}
 	}
 	fmt_format(out, meta_str(m, f->fmt), args, n);
+	for (int i = 0; i < nexp; i++)
+		ob_free(&expanded[i]);
 }

@@ -50,6 +50,15 @@ static int cmp_keys(const void *a, const void *b, void *ctx)
 	return 0;
 }
 
+/* A string between quotes; symbol tokens (usymname() in kernel probes,
+ * bpf_abi.h) as their text. */
+static void put_quoted(OutBuf *out, const char *s, size_t max)
+{
+	ob_putc(out, '"');
+	sym_expand(out, s, strnlen(s, max));
+	ob_putc(out, '"');
+}
+
 static void print_key(OutBuf *out, const KeyOrder *o, const char *key)
 {
 	ob_putc(out, '[');
@@ -58,7 +67,7 @@ static void print_key(OutBuf *out, const KeyOrder *o, const char *key)
 		if (k)
 			ob_putc(out, ',');
 		if ((o->g->key_strings >> k) & 1) {
-			ob_printf(out, "\"%.*s\"", (int)strnlen(key + off, o->cap), key + off);
+			put_quoted(out, key + off, o->cap);
 		} else {
 			int64_t v;
 			memcpy(&v, key + off, 8);
@@ -94,7 +103,9 @@ static void print_value(OutBuf *out, const struct bstap_global *g, const char *v
 		print_stat(out, s);
 		free(s);
 	} else if (g->value_kind == BSTAP_GLOBAL_STRING) {
-		ob_printf(out, "=\"%.*s\"\n", (int)strnlen(val, vsize), val);
+		ob_putc(out, '=');
+		put_quoted(out, val, vsize);
+		ob_putc(out, '\n');
 	} else {
 		int64_t v;
 		memcpy(&v, val, 8);
@@ -155,7 +166,9 @@ void rt_report_globals(OutBuf *out, const RtMeta *meta, struct bpf_object *obj, 
 			memcpy(&v, data + g->off, 8);
 			ob_printf(out, "%s=%lld\n", name, (long long)v);
 		} else if (g->kind == BSTAP_GLOBAL_STRING && data) {
-			ob_printf(out, "%s=\"%.*s\"\n", name, (int)strnlen(data + g->off, g->size), data + g->off);
+			ob_printf(out, "%s=", name);
+			put_quoted(out, data + g->off, g->size);
+			ob_putc(out, '\n');
 		} else if (g->kind == BSTAP_GLOBAL_ARRAY || g->kind == BSTAP_GLOBAL_STATS) {
 			struct bpf_map *m = bpf_object__find_map_by_name(obj, meta_str(meta, g->map));
 			if (m)

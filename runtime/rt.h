@@ -158,6 +158,33 @@ struct bpf_object;
 /* Print the globals written but never read, as stap does at the end. */
 void rt_report_globals(OutBuf *out, const RtMeta *meta, struct bpf_object *obj, const char *data);
 
+/* -------------------------------------------------------------- symbols.c */
+
+/* Addresses to symbols for backtraces and symname() & co. (bpf_abi.h,
+ * "stacks and symbols"): kernel ones from /proc/kallsyms, user-space ones
+ * from the ELF symbols of the files each process mapped.  The caches are
+ * the process's (one run at a time) until sym_reset. */
+
+/* A file the probes are about (a uprobe's binary, the -c command): it and
+ * the libraries it needs are where build ids are looked for first. */
+void sym_add_file(const char *path);
+/* target(): tried first for user-space addresses of no known process. */
+void sym_set_target(uint32_t pid);
+/* A BSTAP_REC_STACK record (flags: its id): learn the process's layout
+ * from it, and print it (as print_backtrace) when it asks. */
+void sym_stack_record(OutBuf *out, uint32_t flags, const void *payload, size_t size);
+/* A BSTAP_REC_STACK_STR record: print_stack() / print_ustack(). */
+void sym_stack_str_record(OutBuf *out, uint32_t flags, const void *payload, size_t size);
+/* The text of enum bstap_sym_kind `kind`: of addr (name, data kinds) or of
+ * the string of addresses s[0..n) (stack, backtrace kinds); pid: the
+ * process of user-space addresses, 0 if unknown. */
+void sym_text(OutBuf *out, int kind, uint32_t pid, uint64_t addr, const char *s, size_t n);
+/* Does s[0..n) hold a symbol token?  sym_expand writes s[0..n) to out with
+ * each token replaced by its text. */
+bool sym_has_token(const char *s, size_t n);
+void sym_expand(OutBuf *out, const char *s, size_t n);
+void sym_reset(void);
+
 /* ---------------------------------------------------------------- uexec.c */
 
 /* What the user-space executor runs against. */

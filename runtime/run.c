@@ -86,18 +86,20 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		return 0;
 	if (level == LIBBPF_DEBUG && log_run->opt->verbose < 3)
 		return 0;
-	char buf[4096];
-	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	/* whole: the verifier's log comes as one message, often past 4 KiB */
+	char *buf = NULL;
+	int n = vasprintf(&buf, fmt, ap);
 	if (n < 0)
 		return 0;
-	if ((size_t)n >= sizeof buf)
-		n = sizeof buf - 1;
 	if (log_run->opt->verbose >= 3)
 		fputs(buf, stderr);
 	char *nl = realloc(log_run->libbpf_log, log_run->libbpf_log_len + (size_t)n + 1);
-	if (!nl)
+	if (!nl) {
+		free(buf);
 		return 0;
+	}
 	memcpy(nl + log_run->libbpf_log_len, buf, (size_t)n + 1);
+	free(buf);
 	log_run->libbpf_log = nl;
 	log_run->libbpf_log_len += (size_t)n;
 	return 0;
@@ -138,6 +140,13 @@ static void report_error(Run *r, uint32_t id, const char *msg, size_t msglen)
 	fputc('\n', stderr);
 }
 
+/* The message of a warn/log/error record, its symbol tokens replaced. */
+static void message_text(OutBuf *msg, const void *data, size_t size)
+{
+	const char *s = (const char *)data + sizeof(struct bstap_rec_hdr);
+	sym_expand(msg, s, strnlen(s, size - sizeof(struct bstap_rec_hdr)));
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	Run *r = ctx;
@@ -167,24 +176,40 @@ static int on_record(void *ctx, void *data, size_t size)
 		break;
 	case BSTAP_REC_WARN:
 		if (r->opt->warnings && size > sizeof h) {
+			OutBuf msg = { 0 };
+			message_text(&msg, data, size);
 			flush_out(r);
-			fprintf(stderr, "WARNING: %.*s\n", (int)strnlen((char *)data + sizeof h, size - sizeof h),
-			        (char *)data + sizeof h);
+			fprintf(stderr, "WARNING: %.*s\n", (int)msg.len, msg.p ? msg.p : "");
+			ob_free(&msg);
 		}
 		break;
 	case BSTAP_REC_LOG:
 		if (size > sizeof h) {
-			size_t n = strnlen((char *)data + sizeof h, size - sizeof h);
-			ob_write(&r->out, (char *)data + sizeof h, n);
-			if (!n || ((char *)data)[sizeof h + n - 1] != '\n')
+			OutBuf msg = { 0 };
+			message_text(&msg, data, size);
+			ob_write(&r->out, msg.p ? msg.p : "", msg.len);
+			if (!msg.len || msg.p[msg.len - 1] != '\n')
 				ob_putc(&r->out, '\n');
+			ob_free(&msg);
 		}
 		break;
 	case BSTAP_REC_ERROR_MSG:
-		if (!r->error && size > sizeof h)
-			report_error(r, h.id, (char *)data + sizeof h, size - sizeof h);
+		if (!r->error && size > sizeof h) {
+			OutBuf msg = { 0 };
+			message_text(&msg, data, size);
+			report_error(r, h.id, msg.p ? msg.p : "", msg.len);
+			ob_free(&msg);
+		}
 		r->error = true;
 		r->stop = true;
+		break;
+	case BSTAP_REC_STACK:
+		/* print_backtrace(), print_ubacktrace(), and the notes of user
+		 * stacks (symbols.c) */
+		sym_stack_record(&r->out, h.id, (const char *)data + sizeof h, size - sizeof h);
+		break;
+	case BSTAP_REC_STACK_STR:
+		sym_stack_str_record(&r->out, h.id, (const char *)data + sizeof h, size - sizeof h);
 		break;
 	case BSTAP_REC_ERROR:
 		if (!r->error)
@@ -504,6 +529,46 @@ static void check_child(Run *r)
 
 /* ------------------------------------------------------------ the run */
 
+/* What symbols.c should know before records arrive: target(), and the
+ * files probed (uprobe targets) and run (-c), whose build ids user stacks
+ * will name. */
+static void symbol_sources(Run *r)
+{
+	sym_set_target((uint32_t)(r->child ? r->child : r->opt->target_pid));
+	for (uint32_t i = 0; i < r->meta.hdr->nprobes; i++) {
+		const char *t = meta_str(&r->meta, r->meta.probes[i].target);
+		const char *path = r->meta.probes[i].kind == BSTAP_PROBE_UPROBE ? strstr(t, ",path=") : NULL;
+		if (path)
+			sym_add_file(path + 6);
+	}
+	if (r->opt->command) {
+		wordexp_t we;
+		if (wordexp(r->opt->command, &we, WRDE_NOCMD) == 0) {
+			if (we.we_wordc > 0) {
+				const char *cmd = we.we_wordv[0];
+				if (!strcmp(cmd, "exec") && we.we_wordc > 1)
+					cmd = we.we_wordv[1]; /* as start_child runs it */
+				if (strchr(cmd, '/')) {
+					sym_add_file(cmd);
+				} else {
+					/* as execvp finds it */
+					const char *pathenv = getenv("PATH");
+					char buf[4096], cand[4096];
+					snprintf(buf, sizeof buf, "%s", pathenv ? pathenv : "/usr/bin:/bin");
+					for (char *save, *d = strtok_r(buf, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+						snprintf(cand, sizeof cand, "%s/%s", d, cmd);
+						if (access(cand, X_OK) == 0) {
+							sym_add_file(cand);
+							break;
+						}
+					}
+				}
+			}
+			wordfree(&we);
+		}
+	}
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -528,6 +593,7 @@ static void cleanup(Run *r)
 	free(r->meta_copy);
 	free(r->libbpf_log);
 	ob_free(&r->out);
+	sym_reset();
 	log_run = NULL;
 }
 
@@ -575,6 +641,7 @@ int rt_run(const void *image, size_t len, const char *name, const RtOptions *opt
 	}
 	if (open_and_load(r, image, len) < 0)
 		goto out;
+	symbol_sources(r);
 	for (uint32_t i = 0; i < r->meta.hdr->nprobes; i++) {
 		const struct bstap_probe *p = &r->meta.probes[i];
 		char err[512] = "";

@@ -14,6 +14,7 @@
  * a crash: an object may come from anywhere. */
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -529,6 +530,84 @@ static uint64_t h_sprintf(Ux *u, uint64_t dst, uint64_t size, uint64_t id, uint6
 	return n;
 }
 
+/* ------------------------------------------------------------ symbols */
+
+/* symname() & co. in begin/end probes: the text symbols.c gives, cut to
+ * the destination; the line kinds keep whole lines, as stap cuts them. */
+static uint64_t h_sym(Ux *u, uint64_t dst, uint64_t size, uint64_t kind, uint64_t arg, uint64_t pid)
+{
+	if (size == 0 || size > (1u << 16)) {
+		ux_fail(u, "bad symbol request %llu", (unsigned long long)kind);
+		return 0;
+	}
+	char *d = mem(u, dst, size);
+	if (!d)
+		return 0;
+	bool lines = kind == BSTAP_SYM_STACK || kind == BSTAP_SYM_USTACK || kind == BSTAP_SYM_BACKTRACE ||
+	             kind == BSTAP_SYM_UBACKTRACE;
+	const char *s = NULL;
+	size_t n = 0;
+	if (lines && arg) {
+		Region *r = region_of(u, arg, 1);
+		if (!r) {
+			ux_fail(u, "invalid memory access at 0x%llx", (unsigned long long)arg);
+			return 0;
+		}
+		s = (const char *)(uintptr_t)arg;
+		n = strnlen(s, (size_t)((uint64_t)(uintptr_t)r->p + r->size - arg));
+	}
+	OutBuf ob = {0};
+	sym_text(&ob, (int)kind, (uint32_t)pid, arg, s, n);
+	size_t len = ob.len < size - 1 ? ob.len : size - 1;
+	if (lines && len < ob.len) {
+		while (len > 0 && ob.p[len - 1] != '\n')
+			len--;
+	}
+	memcpy(d, ob.p ? ob.p : "", len);
+	d[len] = 0;
+	ob_free(&ob);
+	return len;
+}
+
+/* bpf_trace_printk in begin/end probes (ftrace(), printk()): the line goes
+ * to tracefs's trace_marker.  Only %s (of the first argument) and %% are
+ * expanded: what the tapsets use. */
+static uint64_t h_trace_printk(Ux *u, uint64_t fmtp, uint64_t size, uint64_t arg)
+{
+	if (size == 0 || size > 256)
+		return (uint64_t)(int64_t)-EINVAL;
+	const char *fmt = mem(u, fmtp, size);
+	if (!fmt)
+		return 0;
+	OutBuf ob = {0};
+	for (size_t i = 0; i < size && fmt[i]; i++) {
+		if (fmt[i] == '%' && i + 1 < size && fmt[i + 1] == 's') {
+			Region *r = region_of(u, arg, 1);
+			if (r)
+				ob_write(&ob, (const char *)(uintptr_t)arg,
+				         strnlen((const char *)(uintptr_t)arg, (size_t)((uint64_t)(uintptr_t)r->p + r->size - arg)));
+			i++;
+		} else if (fmt[i] == '%' && i + 1 < size && fmt[i + 1] == '%') {
+			ob_putc(&ob, '%');
+			i++;
+		} else {
+			ob_putc(&ob, fmt[i]);
+		}
+	}
+	int64_t rc = -ENOENT;
+	static const char *const markers[] = { "/sys/kernel/tracing/trace_marker",
+	                                       "/sys/kernel/debug/tracing/trace_marker" };
+	for (size_t k = 0; k < 2 && rc == -ENOENT && ob.len; k++) {
+		int fd = open(markers[k], O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		rc = write(fd, ob.p, ob.len) < 0 ? -errno : (int64_t)ob.len;
+		close(fd);
+	}
+	ob_free(&ob);
+	return (uint64_t)rc;
+}
+
 /* ------------------------------------------------------------ helpers */
 
 static uint64_t h_read(Ux *u, uint64_t dst, uint64_t size, uint64_t src, bool str)
@@ -639,6 +718,10 @@ static uint64_t call(Ux *u, int64_t id)
 		return h_print_hist(u, r[1], r[2], r[3]);
 	case BSTAP_UH_SPRINTF:
 		return h_sprintf(u, r[1], r[2], r[3], r[4]);
+	case BSTAP_UH_SYM:
+		return h_sym(u, r[1], r[2], r[3], r[4], r[5]);
+	case BPF_FUNC_trace_printk:
+		return h_trace_printk(u, r[1], r[2], r[3]);
 	default:
 		ux_fail(u, "helper %llu is not available in begin/end probes", (unsigned long long)id);
 		return 0;

@@ -2,7 +2,8 @@
 # leaks.sh - bstap's BPF programs that outlive the bstap that loaded them.
 #
 # A loaded program always has a holder: an fd (or a link's fd) in some
-# process, or a pin.  Programs held by a running bstap or bstap-run belong
+# process, or a pin.  Pinned programs are someone's own doing (bstap never
+# pins).  Programs held by a running bstap or bstap-run belong
 # to a session still going on (maybe another user's), and bpftool may be
 # inspecting them or loading an object itself; any other holder --
 # a child that inherited an fd, a pin, no process at all -- is a leak.
@@ -12,7 +13,9 @@
 set -u
 check() {
 ids=$(bpftool prog show 2>/dev/null | sed -n 's/^\([0-9]*\): .* name probe_[0-9]*  .*/\1/p')
-[ -n "$ids" ] || exit 0
+[ -n "$ids" ] || return 0
+# pinned by someone (bpftool prog loadall ...): theirs, not a leak of ours
+pinned=$(bpftool -f prog show 2>/dev/null | awk '/^[0-9]+:/ { id = $1; sub(":", "", id) } /^\tpinned / { print id }' | tr '\n' ' ')
 declare -A owner
 for f in /proc/[0-9]*/fdinfo/*; do
 	id=$(sed -n 's/^prog_id:[[:space:]]*//p' "$f" 2>/dev/null) || continue
@@ -29,6 +32,7 @@ done
 leaked=0
 for id in $ids; do
 	held=${owner[$id]:-}
+	case " $pinned " in *" $id "*) continue ;; esac
 	case "$held" in
 	*ok*) ;;
 	"") echo "program $id is held by no process (pinned?)"; leaked=1 ;;

@@ -1,18 +1,23 @@
 /* listing.c - -l and -L: the probe points a pattern matches, found by the
  * same alias and provider expansion as a real probe (resolve.c), printed
- * once each: an alias by its own name, anything else as the concrete
- * point; -L adds the context variables with their types. */
+ * once each in name order, as stap does: an alias by its own name,
+ * anything else as the concrete point; -L adds the context variables with
+ * their types. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "translate/sema.h"
 
-static bool seen(char **names, int n, const char *s)
+typedef struct Listed {
+	const char *name;
+	const ProbeInst *inst;     /* the first instance of that name */
+} Listed;
+
+static int by_name(const void *a, const void *b)
 {
-	for (int i = 0; i < n; i++)
-		if (!strcmp(names[i], s))
-			return true;
-	return false;
+	const Listed *x = a, *y = b;
+	int r = strcmp(x->name, y->name);
+	return r ? r : x->inst->index - y->inst->index;
 }
 
 int sema_list(Session *s, const char *pattern, bool with_vars, FILE *out)
@@ -25,8 +30,8 @@ int sema_list(Session *s, const char *pattern, bool with_vars, FILE *out)
 		return 1;
 	if (sema_resolve(s) < 0 && s->nprobes == 0)
 		return 1;
-	char **names = arena_alloc(s->arena, sizeof(char *) * (size_t)(s->nprobes + 1));
-	int n = 0;
+	/* sorted and once each, as stap lists them */
+	Listed *v = arena_alloc(s->arena, sizeof *v * (size_t)(s->nprobes + 1));
 	for (int i = 0; i < s->nprobes; i++) {
 		ProbeInst *p = s->probes[i];
 		const char *name = p->pp_text;
@@ -35,14 +40,19 @@ int sema_list(Session *s, const char *pattern, bool with_vars, FILE *out)
 			name = arrow ? arena_strndup(s->arena, p->alias_chain, (size_t)(arrow - p->alias_chain))
 			             : p->alias_chain;
 		}
-		if (seen(names, n, name))
+		v[i] = (Listed){ name, p };
+	}
+	qsort(v, (size_t)s->nprobes, sizeof *v, by_name);
+	int n = 0;
+	for (int i = 0; i < s->nprobes; i++) {
+		if (i > 0 && !strcmp(v[i].name, v[i - 1].name))
 			continue;
-		names[n++] = (char *)name;
+		n++;
 		if (with_vars) {
-			const char *vars = p->prov->list_vars(s, p);
-			fprintf(out, "%s%s%s\n", name, *vars ? " " : "", vars);
+			const char *vars = v[i].inst->prov->list_vars(s, v[i].inst);
+			fprintf(out, "%s%s%s\n", v[i].name, *vars ? " " : "", vars);
 		} else {
-			fprintf(out, "%s\n", name);
+			fprintf(out, "%s\n", v[i].name);
 		}
 	}
 	return n ? 0 : 1;

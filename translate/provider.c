@@ -6,7 +6,7 @@
 
 static const Provider *const providers[] = {
 	&provider_begin, &provider_end, &provider_error, &provider_never,
-	&provider_tracepoint, &provider_timer, &provider_perf, &provider_kprobe,
+	&provider_tracepoint, &provider_syscall, &provider_timer, &provider_perf, &provider_kprobe,
 	&provider_process, &provider_mark,
 };
 

@@ -22,6 +22,7 @@ typedef struct Ctx {
 	ProbeInst *inst;     /* binding a probe body, or NULL */
 	FuncDecl *fn;        /* binding a function body, or NULL */
 	Symbol **locals;
+	int loops;           /* enclosing while/for/foreach (break, continue) */
 } Ctx;
 
 static Alias *aliases;
@@ -51,7 +52,10 @@ int sema_distance(const char *a, const char *b)
 	return d[n][m];
 }
 
-static char *pp_to_text(Arena *a, const ProbePoint *pp)
+/* One probe point as text (without its condition); with its '?' and '!'
+ * when `marks` (elab_print.c shows points as the script wrote them). */
+char *sema_point_text(Arena *a, const ProbePoint *pp, bool marks);
+char *sema_point_text(Arena *a, const ProbePoint *pp, bool marks)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -61,12 +65,18 @@ static char *pp_to_text(Arena *a, const ProbePoint *pp)
 	ProbePoint one = *pp;
 	one.next = NULL;
 	one.cond = NULL;
-	one.optional = one.sufficient = false;
+	if (!marks)
+		one.optional = one.sufficient = false;
 	ast_print_probe_point(f, &one);
 	fclose(f);
 	char *r = arena_strdup(a, buf ? buf : "?");
 	free(buf);
 	return r;
+}
+
+static char *pp_to_text(Arena *a, const ProbePoint *pp)
+{
+	return sema_point_text(a, pp, false);
 }
 
 /* ------------------------------------------------------------ symbols */
@@ -194,7 +204,8 @@ FuncDecl *sema_find_func(Session *s, const char *name, int nargs)
 static const char *suggest_func(Session *s, const char *name)
 {
 	const char *best = NULL;
-	int bd = 3;
+	/* one edit per four characters, one or two: "pstrace" is no "ftrace" */
+	int most = (int)strlen(name) / 4, bd = (most < 1 ? 1 : most > 2 ? 2 : most) + 1;
 	for (FuncDecl *d = s->funcs; d; d = d->next) {
 		int dd = sema_distance(name, d->name);
 		if (dd < bd) {
@@ -221,15 +232,27 @@ static void bind_call(Ctx *c, Node *n)
 		return;
 	FuncDecl *d = sema_find_func(c->s, n->name, n->args.n);
 	if (!d) {
-		bool other_arity = false;
+		FuncDecl *other = NULL;
+		unsigned arities = 0; /* bit k: some overload takes k arguments */
 		for (FuncDecl *x = c->s->funcs; x; x = x->next)
-			if (!strcmp(x->name, n->name))
-				other_arity = true;
-		if (other_arity)
+			if (!strcmp(x->name, n->name)) {
+				other = x;
+				arities |= x->fn->nparams < 32 ? 1u << x->fn->nparams : 0;
+			}
+		if (other) {
+			char takes[160] = "";
+			for (int k = 0, left = __builtin_popcount(arities); k < 32; k++)
+				if (arities & (1u << k)) {
+					left--;
+					snprintf(takes + strlen(takes), sizeof takes - strlen(takes), "%s%d",
+					         !*takes ? "" : left ? ", " : " or ", k);
+				}
 			diag_at(DIAG_ERROR, "semantic error", &n->loc,
-			        "function '%s' called with %d argument%s: no such overload",
-			        n->name, n->args.n, n->args.n == 1 ? "" : "s");
-		else {
+			        "wrong number of arguments: '%s' takes %s, but %d %s given", n->name, takes, n->args.n,
+			        n->args.n == 1 ? "is" : "are");
+			if (__builtin_popcount(arities) == 1)
+				diag_note(&other->fn->loc, "'%s' is declared here", n->name);
+		} else {
 			const char *sug = suggest_func(c->s, n->name);
 			if (sug)
 				diag_at(DIAG_ERROR, "semantic error", &n->loc,
@@ -266,9 +289,18 @@ static void bind_target(Ctx *c, Node *n)
 		return;
 	}
 	if (!c->inst->prov->target_exprs && (n->ncomps || n->addr_of || n->pretty || n->name[0] == '$')) {
-		diag_at(DIAG_ERROR, "semantic error", &n->loc,
-		        "target expression '$%s' with members, '&' or pretty printing is not supported yet",
-		        n->name);
+		const char *vars = c->inst->prov->list_vars ? c->inst->prov->list_vars(c->s, c->inst) : "";
+		Access none;
+		if (!*vars && c->inst->prov->target(c->s, c->inst, n, &none) < 0)
+			return; /* no context variables at all: the provider said so */
+		Arena *a = c->s->arena;
+		const char *what = n->name[0] == '$' ? arena_printf(a, "'$%s': context variable lists are", n->name)
+		                   : n->addr_of ? arena_printf(a, "'&$%s': addresses of target variables are", n->name)
+		                   : n->pretty ? arena_printf(a, "'$%s$': pretty printing is", n->name)
+		                   : arena_printf(a, "'$%s%s': members and elements of target variables are", n->name,
+		                                  n->comps[0].kind == TC_FIELD ? "->..." : "[...]");
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "%s not supported yet in %s probes", what,
+		        c->inst->prov->name);
 		return;
 	}
 	Access *acc = arena_alloc(c->s->arena, sizeof *acc);
@@ -349,7 +381,9 @@ static void bind_foreach(Ctx *c, Node *n)
 	if (n->value)
 		n->value->sym = bind_local(c, n->value->name, n->value->loc);
 	bind_node(c, n->limit);
+	c->loops++;
 	bind_node(c, n->then);
+	c->loops--;
 }
 
 static void bind_node(Ctx *c, Node *n)
@@ -358,10 +392,17 @@ static void bind_node(Ctx *c, Node *n)
 		return;
 	switch (n->kind) {
 	case AST_NUM: case AST_STR: case AST_STAR: case AST_CONST: case AST_PERF:
-	case AST_NEXT: case AST_BREAK: case AST_CONTINUE: case AST_NULL:
+	case AST_NEXT: case AST_NULL:
+		return;
+	case AST_BREAK: case AST_CONTINUE:
+		if (!c->loops)
+			diag_at(DIAG_ERROR, "semantic error", &n->loc, "'%s' outside a loop",
+			        n->kind == AST_BREAK ? "break" : "continue");
 		return;
 	case AST_EMBEDDED_EXPR: case AST_EMBEDDED_STMT:
-		diag_at(DIAG_ERROR, "semantic error", &n->loc, "embedded code is only allowed in tapset functions");
+		diag_at(DIAG_ERROR, "semantic error", &n->loc,
+		        "embedded code inside a probe or function body is not supported yet: only a whole function "
+		        "body can be %%{ %%} (in tapsets, or with -g)");
 		return;
 	case AST_VAR:
 		n->sym = bind_local(c, n->name, n->loc);
@@ -386,7 +427,9 @@ static void bind_node(Ctx *c, Node *n)
 		diag_at(DIAG_ERROR, "semantic error", &n->loc, "@entry is only meaningful in a .return probe");
 		return;
 	case AST_CAST: case AST_ATVAR: case AST_PROBEWRITE:
-		diag_at(DIAG_ERROR, "semantic error", &n->loc, "this operator is not supported yet");
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "%s is not supported yet",
+		        n->kind == AST_ATVAR ? "@var" : n->kind == AST_PROBEWRITE ? "@probewrite"
+		        : n->str ? "@cast" : "'->' on a value that is not a target variable (stap's autocast)");
 		return;
 	case AST_INDEX: case AST_IN:
 		bind_array(c, n->lhs, n->args.n, &n->loc);
@@ -444,7 +487,10 @@ static void bind_node(Ctx *c, Node *n)
 	bind_node(c, n->value);
 	bind_list(c, &n->args);
 	bind_list(c, &n->body);
+	int loop = n->kind == AST_WHILE || n->kind == AST_FOR;
+	c->loops += loop;
 	bind_node(c, n->then);
+	c->loops -= loop;
 	bind_node(c, n->els);
 	if (n->kind == AST_RETURN && !c->fn)
 		diag_at(DIAG_ERROR, "semantic error", &n->loc, "'return' outside a function");
@@ -468,11 +514,11 @@ static int resolve_func(Session *s, FuncDecl *d)
 	}
 	if (f->code) {
 		if (!d->file->src->is_tapset && !s->guru)
-			diag_at(DIAG_ERROR, "semantic error", &f->loc,
-			        "function '%s' has embedded code: only allowed in tapsets or with -g", f->name);
+			diag_at(DIAG_ERROR, "semantic error", &f->loc, "embedded code in function '%s' needs guru mode (-g)",
+			        f->name);
 		return 0;
 	}
-	Ctx c = {s, NULL, d, &d->locals};
+	Ctx c = {s, NULL, d, &d->locals, 0};
 	d->in_progress = true;
 	bind_node(&c, f->body);
 	d->in_progress = false;
@@ -513,7 +559,7 @@ static int make_entry(Session *s, ProbeInst *like, ProbePoint *pp, Node *body)
 
 static void bind_inst(Session *s, ProbeInst *inst)
 {
-	Ctx c = {s, inst, NULL, &inst->locals};
+	Ctx c = {s, inst, NULL, &inst->locals, 0};
 	if (entry_split(s, inst, make_entry) < 0)
 		return;
 	bind_node(&c, inst->body);
@@ -601,24 +647,116 @@ static int expand_alias(Session *s, Probe *user, Alias *al, Node *body, int dept
 	return rc;
 }
 
+/* The component names of a point, dotted: kernel.function.return. */
+static const char *dotted(Arena *a, const ProbePoint *pp)
+{
+	size_t n = 0;
+	for (int i = 0; i < pp->ncomps; i++)
+		n += strlen(pp->comps[i].name) + 1;
+	char *r = arena_alloc(a, n + 1), *w = r;
+	for (int i = 0; i < pp->ncomps; i++)
+		w += sprintf(w, "%s%s", i ? "." : "", pp->comps[i].name);
+	return r;
+}
+
+/* Probe point shapes the providers know, for "did you mean". */
+static const char *const known_points[] = {
+	"begin", "end", "error", "never", "kernel.function", "kernel.function.call", "kernel.function.return",
+	"kernel.trace", "module.function", "module.function.return", "process.function", "process.function.return",
+	"process.statement", "process.mark", "process.library.function", "timer.s", "timer.ms", "timer.us",
+	"timer.ns", "timer.hz", "timer.jiffies", "timer.profile", "timer.profile.tick", "perf.sw", "perf.hw",
+};
+
+/* SystemTap's probe points that bstap does not have: built-in families
+ * (a prefix of the dotted names) and the alias families of stap's tapset
+ * library (a first component). */
+static const char *const stap_builtin_points[] = {
+	"procfs", "kprobe", "kernel.data", "kernel.statement", "kernel.mark", "module.statement",
+	"process.begin", "process.end", "process.thread", "process.syscall", "process.plt", "process.insn",
+	"process.provider", "netfilter.hook", "netfilter.pf", "java", "python2", "python3",
+};
+static const char *const stap_tapset_points[] = {
+	"syscall", "nd_syscall", "syscall_any", "nd_syscall_any", "tp_syscall", "dw_syscall", "vfs", "nfs",
+	"nfsd", "sunrpc", "generic", "signal", "scheduler", "kprocess", "vm", "netdev", "tcp", "udp", "ipmib",
+	"tcpmib", "linuxmib", "socket", "tty", "scsi", "ioblock", "ioblock_trace", "ioscheduler",
+	"ioscheduler_trace", "workqueue", "softirq", "irq_handler", "netfilter", "input", "python",
+	"prometheus", "json_data", "stap", "staprun", "stapio", "memory",
+};
+
+static bool has_prefix(const char *s, const char *pre)
+{
+	size_t n = strlen(pre);
+	return !strncmp(s, pre, n) && (s[n] == 0 || s[n] == '.');
+}
+
+/* Is known point `cand` close to `dn` (one edit per three characters, one
+ * to three) and closer than *bd?  Then *bd is its distance. */
+static bool closer(const char *dn, const char *cand, int *bd)
+{
+	int d = sema_distance(dn, cand), most = (int)strlen(cand) / 3;
+	if (d > (most < 1 ? 1 : most > 3 ? 3 : most) || d >= *bd)
+		return false;
+	*bd = d;
+	return true;
+}
+
 static void no_match(Session *s, const ProbePoint *pp)
 {
 	const char *name = pp_to_text(s->arena, pp);
+	const char *dn = dotted(s->arena, pp);
 	const char *best = NULL;
-	int bd = 4;
-	for (Alias *al = aliases; al; al = al->next) {
-		const char *an = pp_to_text(s->arena, al->name);
-		int d = sema_distance(name, an);
-		if (d < bd) {
-			bd = d;
-			best = an;
-		}
+	int bd = 99;
+	for (Alias *al = aliases; al; al = al->next)
+		if (closer(dn, dotted(s->arena, al->name), &bd))
+			best = pp_to_text(s->arena, al->name);
+	for (size_t i = 0; i < sizeof known_points / sizeof known_points[0]; i++)
+		if (closer(dn, known_points[i], &bd))
+			best = known_points[i];
+	if (best) {
+		diag_at(DIAG_ERROR, "semantic error", &pp->loc, "no match for probe point '%s' (did you mean '%s'?)", name,
+		        best);
+		return;
 	}
-	if (best)
-		diag_at(DIAG_ERROR, "semantic error", &pp->loc,
-		        "no match for probe point '%s' (did you mean '%s'?)", name, best);
-	else
-		diag_at(DIAG_ERROR, "semantic error", &pp->loc, "no match for probe point '%s'", name);
+	/* an alias with more components after it (stap's alias suffixes) */
+	for (int k = pp->ncomps - 1; k > 0; k--) {
+		ProbePoint head = *pp;
+		head.ncomps = k;
+		for (Alias *al = aliases; al; al = al->next)
+			if (alias_matches(&head, al->name)) {
+				diag_at(DIAG_ERROR, "semantic error", &pp->comps[k].loc,
+				        "no match for probe point '%s': '%s' is a probe alias, and suffixes after an alias "
+				        "are not supported yet", name, pp_to_text(s->arena, al->name));
+				return;
+			}
+	}
+	for (size_t i = 0; i < sizeof stap_builtin_points / sizeof stap_builtin_points[0]; i++)
+		if (has_prefix(dn, stap_builtin_points[i])) {
+			diag_at(DIAG_ERROR, "semantic error", &pp->loc,
+			        "no match for probe point '%s': SystemTap's %s probes are not supported yet", name,
+			        stap_builtin_points[i]);
+			return;
+		}
+	for (size_t i = 0; i < sizeof stap_tapset_points / sizeof stap_tapset_points[0]; i++)
+		if (has_prefix(dn, stap_tapset_points[i])) {
+			diag_at(DIAG_ERROR, "semantic error", &pp->loc,
+			        "no match for probe point '%s': bstap's tapsets do not provide this alias of SystemTap's "
+			        "tapset library (yet)", name);
+			return;
+		}
+	diag_at(DIAG_ERROR, "semantic error", &pp->loc, "no match for probe point '%s'", name);
+}
+
+/* Is alias `name` already in chain ("a -> b -> c")? */
+static bool in_chain(const char *chain, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = chain; p; p = strstr(p, " -> ")) {
+		if (!strncmp(p, " -> ", 4))
+			p += 4;
+		if (!strncmp(p, name, n) && (p[n] == 0 || !strncmp(p + n, " -> ", 4)))
+			return true;
+	}
+	return false;
 }
 
 /* Returns the number of instances made (> 0), 0 for an optional point that
@@ -644,6 +782,13 @@ static int expand_point(Session *s, Probe *user, ProbePoint *pp, Node *body, int
 	for (Alias *al = aliases; al; al = al->next)
 		if (alias_matches(pp, al->name)) {
 			any = true;
+			const char *an = pp_to_text(s->arena, al->name);
+			if (chain && in_chain(chain, an)) {
+				diag_at(DIAG_ERROR, "semantic error", &pp->loc, "probe alias '%s' expands to itself: %s -> %s", an,
+				        chain, an);
+				rc = -1;
+				continue;
+			}
 			if (expand_alias(s, user, al, body, depth, chain) < 0)
 				rc = -1;
 		}
@@ -697,6 +842,18 @@ int sema_resolve(Session *s)
 	}
 	register_functions(s, s->user);
 	collect_aliases(s, s->user);
+	/* the user's functions: one per name and number of parameters */
+	for (Function *f = s->user->functions; f; f = f->next)
+		for (Function *g = f->next; g; g = g->next)
+			if (!strcmp(f->name, g->name) && f->nparams == g->nparams) {
+				diag_at(DIAG_ERROR, "semantic error", &g->loc, "function '%s' is defined twice with %d parameter%s",
+				        g->name, g->nparams, g->nparams == 1 ? "" : "s");
+				diag_note(&f->loc, "the first definition is here");
+				break;
+			}
+	/* %{ %} at the top of a script is C for stap's embedded functions */
+	for (Embedded *e = s->user->embeds; e && !s->guru; e = e->next)
+		diag_at(DIAG_ERROR, "semantic error", &e->loc, "embedded code needs guru mode (-g)");
 	for (Global *g = s->user->globals; g; g = g->next) {
 		if (find_in(s->globals, g->name)) {
 			diag_at(DIAG_ERROR, "semantic error", &g->loc, "duplicate global '%s'", g->name);

@@ -239,11 +239,18 @@ struct Provider {
 	/* Optional: $$vars, $$parms ... written as SystemTap AST (a sprintf
 	 * over the context's variables); NULL when the family has none. */
 	Node *(*pretty)(Session *s, ProbeInst *inst, Node *n);
+	/* The tapset aliases (a glob) this family's points are made from, or
+	 * NULL: the tapset index loads the files declaring them (syscall.*
+	 * takes its variables from tapsets/syscalls.stp's __syscall.*). */
+	const char *library;
 };
 
 const Provider *provider_find(const ProbePoint *pp);
 extern const Provider provider_begin, provider_end, provider_error, provider_never;
 extern const Provider provider_tracepoint;
+/* syscall.NAME[.return] and nd_syscall.*: made from the syscalls:
+ * tracepoints (probes/syscall.c) */
+extern const Provider provider_syscall;
 extern const Provider provider_timer, provider_perf, provider_kprobe;
 extern const Provider provider_process, provider_mark;
 /* Provider hooks for families without context variables. */

@@ -350,6 +350,10 @@ static void want_point(Need *w, const ProbePoint *pp)
 	/* a .return probe's $params are @entry values (entry.c) */
 	if (pp->ncomps > 1 && !strcmp(pp->comps[pp->ncomps - 1].name, "return"))
 		want(w, 'f', "tid");
+	/* a family made from tapset aliases (syscall.*: sema.h, library) */
+	const Provider *prov = provider_find(pp);
+	if (prov && prov->library)
+		want(w, 'a', prov->library);
 }
 
 void tapindex_load_needed(Session *s, TapFile **files, int nfiles, Script ***tail)

@@ -23,14 +23,17 @@ typedef struct {
 	bool changed;
 	bool lhs;          /* typing the target of an assignment: a write */
 	bool stmt_level;   /* the expression is a whole statement (its value unused) */
+	SrcLoc *later;     /* values of unknown type, reported at the end unless
+	                    * other errors explain them */
+	int nlater, caplater;
 } TCtx;
 
 /* Reads and writes of globals: stap prints, at the end of a run, the
  * globals a script wrote but never read.  x++, x += v and x <<< v write. */
 static void mark(TCtx *c, Symbol *sym)
 {
-	if (!c->report || !sym || sym->kind != SYM_GLOBAL)
-		return;
+	if (!c->report || !sym)
+		return; /* (locals too: "never assigned" in messages) */
 	if (c->lhs)
 		sym->written = true;
 	else
@@ -42,16 +45,55 @@ static void lvalue(TCtx *c, Node *n, TypeKind want);
 
 static TypeKind expr(TCtx *c, Node *n);
 static void stmt(TCtx *c, Node *n);
+static bool stat_misuse(TCtx *c, const Node *n, TypeKind t);
+static void unknown_later(TCtx *c, const SrcLoc *loc);
 
-static void mismatch(TCtx *c, const SrcLoc *loc, const char *what, TypeKind have, TypeKind want,
-                     const SrcLoc *decided)
+/* A type in a user's words. */
+static const char *a_type(TypeKind t)
+{
+	switch (t) {
+	case TY_LONG: return "a long";
+	case TY_STRING: return "a string";
+	case TY_STATS: return "a statistic";
+	case TY_VOID: return "no value";
+	case TY_UNKNOWN: break;
+	}
+	return "of unknown type";
+}
+
+static const char *types_of(TypeKind t)
+{
+	return t == TY_LONG ? "longs" : t == TY_STRING ? "strings" : t == TY_STATS ? "statistics" : "values";
+}
+
+/* How a statistic is read, for messages that meet one used as a value. */
+static const char *stat_hint(Arena *a, const char *name)
+{
+	return arena_printf(a, "read it with @count(%s), @sum(%s), @min(%s), @max(%s) or @avg(%s)", name, name,
+	                    name, name, name);
+}
+
+/* sym (of its type) meets a use as `t` at `use`: an assignment when
+ * typing an assignment's target, a use otherwise. */
+static void sym_clash(TCtx *c, Symbol *sym, TypeKind t, const SrcLoc *use)
 {
 	if (!c->report)
 		return;
-	diag_at(DIAG_ERROR, "semantic error", loc, "type mismatch: %s is %s, expected %s",
-	        what, type_name(have), type_name(want));
-	if (decided && decided->file >= 0)
-		diag_note(decided, "the type of %s was decided here", what);
+	const char *how = c->lhs && t != TY_STATS ? "assigned" : "used as";
+	if (sym->type == TY_STATS && !c->lhs && sym->is_array)
+		diag_at(DIAG_ERROR, "semantic error", use, "type mismatch: array '%s' holds statistics, not %s: %s",
+		        sym->name, types_of(t), stat_hint(c->s->arena, arena_printf(c->s->arena, "%s[...]", sym->name)));
+	else if (sym->type == TY_STATS && !c->lhs)
+		diag_at(DIAG_ERROR, "semantic error", use, "type mismatch: '%s' is a statistic, not %s: %s", sym->name,
+		        a_type(t), stat_hint(c->s->arena, sym->name));
+	else if (sym->is_array)
+		diag_at(DIAG_ERROR, "semantic error", use, "type mismatch: array '%s' holds %s, but is %s %s here",
+		        sym->name, types_of(sym->type), how, a_type(t));
+	else
+		diag_at(DIAG_ERROR, "semantic error", use, "type mismatch: '%s' is %s, but is %s %s here", sym->name,
+		        a_type(sym->type), how, a_type(t));
+	if (sym->type_loc.file >= 0 && (sym->type_loc.line || sym->type_loc.col))
+		diag_note(&sym->type_loc, "the type of '%s' (%s) was decided here", sym->name, type_name(sym->type));
 }
 
 static void set_sym(TCtx *c, Symbol *sym, TypeKind t, const SrcLoc *loc, const SrcLoc *use)
@@ -63,15 +105,32 @@ static void set_sym(TCtx *c, Symbol *sym, TypeKind t, const SrcLoc *loc, const S
 		sym->type_loc = *loc;
 		c->changed = true;
 	} else if (sym->type != t) {
-		char *what = arena_printf(c->s->arena, "'%s'", sym->name);
-		mismatch(c, use, what, t, sym->type, &sym->type_loc);
+		sym_clash(c, sym, t, use);
 	}
 }
 
-/* Check that n has type want; variables and calls of unknown type take it. */
-static void expect(TCtx *c, Node *n, TypeKind want)
+/* An expression (not a variable) of type `have` where `want` is needed. */
+static void expr_clash(TCtx *c, const Node *n, TypeKind have, TypeKind want)
 {
-	TypeKind t = expr(c, n);
+	if (!c->report)
+		return;
+	if (n->kind == AST_CALL && have == TY_VOID)
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "type mismatch: '%s()' returns no value, but %s is expected here",
+		        n->name, a_type(want));
+	else if (n->kind == AST_CALL)
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "type mismatch: '%s()' returns %s, but %s is expected here",
+		        n->name, a_type(have), a_type(want));
+	else
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "type mismatch: this is %s, but %s is expected here",
+		        a_type(have), a_type(want));
+	if (n->kind == AST_CALL && n->func && n->func->ret_loc.file >= 0 && have != TY_VOID)
+		diag_note(&n->func->ret_loc, "the return type of '%s' (%s) was decided here", n->name, type_name(have));
+}
+
+/* n, already typed t, must be of type want; variables, array elements and
+ * calls of unknown type take it. */
+static void settle(TCtx *c, Node *n, TypeKind t, TypeKind want)
+{
 	if (want == TY_UNKNOWN)
 		return;
 	if (t == TY_UNKNOWN) {
@@ -88,12 +147,39 @@ static void expect(TCtx *c, Node *n, TypeKind want)
 		}
 		return;
 	}
-	if (t != want) {
-		const char *what = n->kind == AST_VAR ? arena_printf(c->s->arena, "'%s'", n->name)
-		                                      : "this expression";
-		mismatch(c, &n->loc, what, t, want,
-		         n->kind == AST_VAR && n->sym ? &n->sym->type_loc : NULL);
+	if (t == want)
+		return;
+	if (n->kind == AST_VAR && n->sym)
+		sym_clash(c, n->sym, want, &n->loc);
+	else if (n->kind == AST_INDEX && n->lhs && n->lhs->kind == AST_VAR && n->lhs->sym)
+		sym_clash(c, n->lhs->sym, want, &n->loc);
+	else
+		expr_clash(c, n, t, want);
+}
+
+/* Check that n has type want; variables and calls of unknown type take it. */
+static void expect(TCtx *c, Node *n, TypeKind want)
+{
+	settle(c, n, expr(c, n), want);
+}
+
+/* A statistic where a value is needed (printed, assigned, passed,
+ * returned): reported, true. */
+static bool stat_misuse(TCtx *c, const Node *n, TypeKind t)
+{
+	if (t != TY_STATS)
+		return false;
+	if (c->report) {
+		const char *name = n->kind == AST_VAR ? n->name
+		                   : n->kind == AST_INDEX && n->lhs && n->lhs->kind == AST_VAR
+		                   ? arena_printf(c->s->arena, "%s[...]", n->lhs->name) : NULL;
+		if (name)
+			diag_at(DIAG_ERROR, "semantic error", &n->loc, "'%s' is a statistic, not a value: %s", name,
+			        stat_hint(c->s->arena, name));
+		else
+			diag_at(DIAG_ERROR, "semantic error", &n->loc, "this is a statistic, not a value");
 	}
+	return true;
 }
 
 /* A string as a C literal would show it, for messages. */
@@ -114,6 +200,32 @@ static const char *escaped(Arena *a, const char *s)
 	return out;
 }
 
+/* Where the type of each key of an array was decided (for the note of a
+ * mismatch): a short list, one entry per array with keys. */
+typedef struct KeyLocs {
+	const Symbol *sym;
+	SrcLoc loc[9];
+	struct KeyLocs *next;
+} KeyLocs;
+
+static KeyLocs *key_locs;
+
+static SrcLoc *key_loc(TCtx *c, const Symbol *sym, int i)
+{
+	KeyLocs *k = key_locs;
+	while (k && k->sym != sym)
+		k = k->next;
+	if (!k) {
+		k = arena_alloc(c->s->arena, sizeof *k);
+		k->sym = sym;
+		for (int j = 0; j < 9; j++)
+			k->loc[j].file = -1;
+		k->next = key_locs;
+		key_locs = k;
+	}
+	return &k->loc[i];
+}
+
 /* Key i of array sym has type t (from an index, `in` or foreach). */
 static void key_type(TCtx *c, Symbol *sym, int i, TypeKind t, const SrcLoc *loc)
 {
@@ -121,15 +233,20 @@ static void key_type(TCtx *c, Symbol *sym, int i, TypeKind t, const SrcLoc *loc)
 		return;
 	if (t != TY_LONG && t != TY_STRING) {
 		if (c->report)
-			diag_at(DIAG_ERROR, "semantic error", loc, "array keys must be numbers or strings");
+			diag_at(DIAG_ERROR, "semantic error", loc, "array keys must be longs or strings, not %s",
+			        a_type(t));
 		return;
 	}
 	if (sym->keytypes[i] == TY_UNKNOWN) {
 		sym->keytypes[i] = t;
+		*key_loc(c, sym, i) = *loc;
 		c->changed = true;
 	} else if (sym->keytypes[i] != t && c->report) {
-		diag_at(DIAG_ERROR, "semantic error", loc, "type mismatch: key %d of array '%s' is %s, expected %s",
-		        i + 1, sym->name, type_name(t), type_name(sym->keytypes[i]));
+		diag_at(DIAG_ERROR, "semantic error", loc, "type mismatch: key %d of array '%s' is %s, but %s is used here",
+		        i + 1, sym->name, a_type(sym->keytypes[i]), a_type(t));
+		const SrcLoc *at = key_loc(c, sym, i);
+		if (at->file >= 0)
+			diag_note(at, "the type of key %d (%s) was decided here", i + 1, type_name(sym->keytypes[i]));
 	}
 }
 
@@ -139,13 +256,11 @@ static void keys(TCtx *c, Node *n)
 	Symbol *sym = n->lhs ? n->lhs->sym : NULL;
 	for (int i = 0; i < n->args.n; i++) {
 		Node *k = n->args.v[i];
-		if (!sym) {
-			expr(c, k);
-			continue;
-		}
 		TypeKind t = expr(c, k);
+		if (!sym || stat_misuse(c, k, t))
+			continue;
 		if (t == TY_UNKNOWN && i < 9)
-			expect(c, k, sym->keytypes[i]);
+			settle(c, k, t, sym->keytypes[i]);
 		else
 			key_type(c, sym, i, t, &k->loc);
 	}
@@ -201,9 +316,22 @@ static TypeKind stat_type(TCtx *c, Node *n)
 		if (!hist_param(c, n->args.v[0], &lo) || !hist_param(c, n->args.v[1], &hi) ||
 		    !hist_param(c, n->args.v[2], &step))
 			return TY_VOID;
-		if (c->report && (step <= 0 || hi <= lo || (hi - lo) / step + 3 > 128)) {
-			diag_at(DIAG_ERROR, "semantic error", &n->loc,
-			        "@hist_linear needs low < high and step > 0, with (high - low) / step at most 125 buckets");
+		const char *bad = NULL;
+		const SrcLoc *at = &n->loc;
+		if (step <= 0) {
+			bad = arena_printf(c->s->arena, "its step must be positive, not %lld", (long long)step);
+			at = &n->args.v[2]->loc;
+		} else if (hi <= lo) {
+			bad = arena_printf(c->s->arena, "its high (%lld) must be greater than its low (%lld)", (long long)hi,
+			                   (long long)lo);
+			at = &n->args.v[1]->loc;
+		} else if ((hi - lo) / step + 3 > 128) {
+			bad = arena_printf(c->s->arena, "(high - low) / step makes %lld buckets, at most 125 are allowed",
+			                   (long long)((hi - lo) / step));
+		}
+		if (bad) {
+			if (c->report)
+				diag_at(DIAG_ERROR, "semantic error", at, "bad @hist_linear: %s", bad);
 			return TY_VOID;
 		}
 	}
@@ -253,8 +381,29 @@ static void check_format(TCtx *c, Node *call, int first)
 			expr(c, call->args.v[i]);
 		return;
 	}
-	for (int i = 0; i < n && i < 64; i++)
-		expect(c, call->args.v[first + 1 + i], convs[i].kind == FMT_ARG_LONG ? TY_LONG : TY_STRING);
+	for (int i = 0; i < n && i < 64; i++) {
+		Node *a = call->args.v[first + 1 + i];
+		TypeKind want = convs[i].kind == FMT_ARG_LONG ? TY_LONG : TY_STRING;
+		TypeKind t = expr(c, a);
+		if (stat_misuse(c, a, t))
+			continue;
+		if (t == TY_UNKNOWN || t == want || (a->kind == AST_VAR && a->sym)) {
+			settle(c, a, t, want);
+			continue;
+		}
+		if (!c->report)
+			continue;
+		const char *conv = convs[i].conv == '*' ? "'*' (a width or precision)"
+		                   : arena_printf(c->s->arena, "'%%%c'", convs[i].conv);
+		if (t == TY_VOID && a->kind == AST_CALL)
+			diag_at(DIAG_ERROR, "semantic error", &a->loc,
+			        "type mismatch: argument %d of %s, '%s()', returns no value, but %s in the format needs %s",
+			        i + 1, call->name, a->name, conv, a_type(want));
+		else
+			diag_at(DIAG_ERROR, "semantic error", &a->loc,
+			        "type mismatch: argument %d of %s is %s, but %s in the format needs %s", i + 1,
+			        call->name, a_type(t), conv, a_type(want));
+	}
 }
 
 static TypeKind call_type(TCtx *c, Node *n)
@@ -305,11 +454,15 @@ static TypeKind call_type(TCtx *c, Node *n)
 			TypeKind t = expr(c, n->args.v[i]);
 			Node *a = n->args.v[i];
 			bool hist = a->kind == AST_STAT && (a->stat == STAT_HIST_LINEAR || a->stat == STAT_HIST_LOG);
-			if (t == TY_VOID && !hist && c->report)
-				diag_at(DIAG_ERROR, "semantic error", &n->args.v[i]->loc, "this has no value to print");
-			if (t == TY_UNKNOWN && c->report)
-				diag_at(DIAG_ERROR, "semantic error", &n->args.v[i]->loc,
-				        "cannot tell the type of this value");
+			if (stat_misuse(c, a, t) || !c->report)
+				continue;
+			if (t == TY_VOID && !hist && a->kind == AST_CALL)
+				diag_at(DIAG_ERROR, "semantic error", &a->loc, "'%s()' returns no value: nothing to print",
+				        a->name);
+			else if (t == TY_VOID && !hist)
+				diag_at(DIAG_ERROR, "semantic error", &a->loc, "this has no value to print");
+			else if (t == TY_UNKNOWN && !(a->kind == AST_VAR && a->sym))
+				unknown_later(c, &a->loc); /* a variable is reported itself */
 		}
 		return nm[0] == 's' ? TY_STRING : TY_VOID;
 	}
@@ -318,13 +471,72 @@ static TypeKind call_type(TCtx *c, Node *n)
 		return TY_UNKNOWN;
 	for (int i = 0; i < n->args.n && i < d->nparams; i++) {
 		Symbol *p = d->params[i];
-		TypeKind t = expr(c, n->args.v[i]);
-		if (t == TY_UNKNOWN)
-			expect(c, n->args.v[i], p->type);
-		else
-			set_sym(c, p, t, &n->args.v[i]->loc, &n->args.v[i]->loc);
+		Node *a = n->args.v[i];
+		TypeKind t = expr(c, a);
+		if (stat_misuse(c, a, t))
+			continue;
+		if (t == TY_VOID && a->kind == AST_CALL) {
+			if (c->report)
+				diag_at(DIAG_ERROR, "semantic error", &a->loc,
+				        "'%s()' returns no value: nothing to pass to parameter '%s' of '%s'", a->name,
+				        p->name, d->name);
+		} else if (t == TY_UNKNOWN) {
+			settle(c, a, t, p->type);
+		} else if (p->type != TY_UNKNOWN && p->type != t) {
+			if (c->report) {
+				diag_at(DIAG_ERROR, "semantic error", &a->loc,
+				        "type mismatch: parameter '%s' of '%s' is %s, but is passed %s here", p->name,
+				        d->name, a_type(p->type), a_type(t));
+				if (p->type_loc.file >= 0)
+					diag_note(&p->type_loc, "the type of '%s' (%s) was decided here", p->name,
+					          type_name(p->type));
+			}
+		} else {
+			set_sym(c, p, t, &a->loc, &a->loc);
+		}
 	}
 	return d->ret;
+}
+
+/* A global used without an index while it is an array elsewhere. */
+static void no_index(const Node *n)
+{
+	const Symbol *g = n->sym;
+	if (g->decl && !g->decl->is_array && g->nkeys >= 0) {
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "'%s' is used as a scalar here, but as an array elsewhere",
+		        n->name);
+		diag_note(&g->keys_loc, "'%s' is used as an array here", n->name);
+	} else {
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "array '%s' is used without an index", n->name);
+		if (g->decl && g->decl->is_array)
+			diag_note(&g->decl->loc, "'%s' is declared as an array here", n->name);
+	}
+}
+
+/* A value of type t that must be something: a call that returns nothing
+ * is reported ("nothing to <what>"), true. */
+static bool no_value(TCtx *c, const Node *n, TypeKind t, const char *what)
+{
+	if (t != TY_VOID)
+		return false;
+	if (c->report && n->kind == AST_CALL)
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "'%s()' returns no value: nothing to %s", n->name, what);
+	else if (c->report)
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "this has no value: nothing to %s", what);
+	return true;
+}
+
+/* $x = v, $x++: stap writes target variables only in guru mode. */
+static void target_write(TCtx *c, const Node *n)
+{
+	if (!c->report)
+		return;
+	if (!c->s->guru)
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "writing to target variable '$%s' needs guru mode (-g)",
+		        n->name);
+	else
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "writing to target variable '$%s' is not supported yet",
+		        n->name);
 }
 
 static TypeKind expr_kind(TCtx *c, Node *n)
@@ -343,7 +555,7 @@ static TypeKind expr_kind(TCtx *c, Node *n)
 	case AST_VAR:
 		mark(c, n->sym);
 		if (n->sym && n->sym->is_array && c->report)
-			diag_at(DIAG_ERROR, "semantic error", &n->loc, "array '%s' used without an index", n->name);
+			no_index(n);
 		return n->sym ? n->sym->type : TY_UNKNOWN;
 	case AST_INDEX: {
 		bool w = c->lhs;
@@ -381,10 +593,20 @@ static TypeKind expr_kind(TCtx *c, Node *n)
 		return TY_LONG;
 	case AST_COMPARE: {
 		TypeKind l = expr(c, n->lhs), r = expr(c, n->rhs);
-		if (l == TY_UNKNOWN)
-			expect(c, n->lhs, r);
-		else
-			expect(c, n->rhs, l);
+		if (stat_misuse(c, n->lhs, l) | stat_misuse(c, n->rhs, r) || no_value(c, n->lhs, l, "compare") ||
+		    no_value(c, n->rhs, r, "compare"))
+			return TY_LONG;
+		if (l != TY_UNKNOWN && r != TY_UNKNOWN && l != r) {
+			if (c->report) {
+				diag_at(DIAG_ERROR, "semantic error", &n->rhs->loc, "type mismatch: '%s' compares %s with %s",
+				        op_spelling(n->op), a_type(l), a_type(r));
+				diag_note(&n->lhs->loc, "the left side is %s", a_type(l));
+			}
+		} else if (l == TY_UNKNOWN) {
+			settle(c, n->lhs, l, r);
+		} else {
+			settle(c, n->rhs, r, l);
+		}
 		return TY_LONG;
 	}
 	case AST_LOGAND: case AST_LOGOR:
@@ -394,36 +616,43 @@ static TypeKind expr_kind(TCtx *c, Node *n)
 	case AST_TERNARY: {
 		expect(c, n->cond, TY_LONG);
 		TypeKind l = expr(c, n->lhs), r = expr(c, n->rhs);
+		if (l != TY_UNKNOWN && r != TY_UNKNOWN && l != r) {
+			if (c->report) {
+				diag_at(DIAG_ERROR, "semantic error", &n->rhs->loc,
+				        "type mismatch: the two branches of '?:' are %s and %s", a_type(l), a_type(r));
+				diag_note(&n->lhs->loc, "this branch is %s", a_type(l));
+			}
+			return l;
+		}
 		if (l == TY_UNKNOWN) {
-			expect(c, n->lhs, r);
+			settle(c, n->lhs, l, r);
 			return r;
 		}
-		expect(c, n->rhs, l);
+		settle(c, n->rhs, r, l);
 		return l;
 	}
 	case AST_ASSIGN: {
 		if (n->lhs->kind != AST_VAR && n->lhs->kind != AST_TARGET && n->lhs->kind != AST_INDEX) {
 			if (c->report)
-				diag_at(DIAG_ERROR, "semantic error", &n->lhs->loc, "cannot assign to this expression");
+				diag_at(DIAG_ERROR, "semantic error", &n->lhs->loc, "cannot assign to %s",
+				        n->lhs->kind == AST_CALL ? "a function call"
+				        : n->lhs->kind == AST_NUM || n->lhs->kind == AST_STR ? "a literal"
+				        : "this expression: only variables, array elements and target variables can be");
 			return TY_UNKNOWN;
 		}
-		if (n->lhs->kind == AST_TARGET && c->report)
-			diag_at(DIAG_ERROR, "semantic error", &n->lhs->loc,
-			        "writing to target variable '$%s' needs guru mode (-g)", n->lhs->name);
+		if (n->lhs->kind == AST_TARGET)
+			target_write(c, n->lhs);
 		TypeKind want;
 		switch ((int)n->op) {
 		case OP_ASSIGN: {
 			TypeKind r = expr(c, n->rhs);
-			if (r == TY_VOID) {
-				if (c->report)
-					diag_at(DIAG_ERROR, "semantic error", &n->rhs->loc, "this has no value to assign");
+			if (no_value(c, n->rhs, r, "assign") || stat_misuse(c, n->rhs, r))
 				return TY_UNKNOWN;
-			}
 			if (r == TY_UNKNOWN) {
 				c->lhs = true;
 				TypeKind l = expr(c, n->lhs);
 				c->lhs = false;
-				expect(c, n->rhs, l);
+				settle(c, n->rhs, r, l);
 				return l;
 			}
 			lvalue(c, n->lhs, r);
@@ -436,7 +665,14 @@ static TypeKind expr_kind(TCtx *c, Node *n)
 			c->lhs = true;
 			stat_operand(c, n->lhs);
 			c->lhs = false;
-			expect(c, n->rhs, TY_LONG);
+			TypeKind t = expr(c, n->rhs);
+			if (t != TY_UNKNOWN && t != TY_LONG && !(n->rhs->kind == AST_VAR && n->rhs->sym)) {
+				if (c->report)
+					diag_at(DIAG_ERROR, "semantic error", &n->rhs->loc,
+					        "type mismatch: '<<<' adds longs to a statistic, and this is %s", a_type(t));
+			} else {
+				settle(c, n->rhs, t, TY_LONG);
+			}
 			return TY_VOID;
 		default: /* the arithmetic compound assignments */
 			want = TY_LONG;
@@ -447,8 +683,11 @@ static TypeKind expr_kind(TCtx *c, Node *n)
 		return want;
 	}
 	case AST_INCDEC: {
-		if (n->lhs->kind != AST_VAR && n->lhs->kind != AST_INDEX && c->report)
-			diag_at(DIAG_ERROR, "semantic error", &n->lhs->loc, "cannot increment this expression");
+		if (n->lhs->kind == AST_TARGET)
+			target_write(c, n->lhs);
+		else if (n->lhs->kind != AST_VAR && n->lhs->kind != AST_INDEX && c->report)
+			diag_at(DIAG_ERROR, "semantic error", &n->lhs->loc, "'%s' needs a variable or an array element",
+			        op_spelling(n->op));
 		bool value_used = !c->stmt_level;
 		lvalue(c, n->lhs, TY_LONG);
 		if (value_used) /* ++g == k reads g */
@@ -532,35 +771,62 @@ static void stmt(TCtx *c, Node *n)
 			expr(c, n->step);
 		stmt(c, n->then);
 		return;
-	case AST_RETURN:
-		if (!c->fn)
+	case AST_RETURN: {
+		FuncDecl *f = c->fn;
+		if (!f)
 			return;
 		if (!n->lhs) {
-			if (c->fn->ret != TY_UNKNOWN && c->fn->ret != TY_VOID && c->report)
-				diag_at(DIAG_ERROR, "semantic error", &n->loc, "function '%s' must return a %s",
-				        c->fn->name, type_name(c->fn->ret));
+			if (f->ret != TY_UNKNOWN && f->ret != TY_VOID && c->report)
+				diag_at(DIAG_ERROR, "semantic error", &n->loc, "function '%s' returns %s: this 'return' needs a value",
+				        f->name, a_type(f->ret));
 			return;
 		}
-		if (c->fn->ret == TY_UNKNOWN) {
-			TypeKind t = expr(c, n->lhs);
-			if (t != TY_UNKNOWN && t != TY_VOID) {
-				c->fn->ret = t;
-				c->fn->ret_loc = n->lhs->loc;
+		TypeKind t = expr(c, n->lhs);
+		if (stat_misuse(c, n->lhs, t) || no_value(c, n->lhs, t, "return"))
+			return;
+		if (f->ret == TY_UNKNOWN) {
+			if (t != TY_UNKNOWN) {
+				f->ret = t;
+				f->ret_loc = n->lhs->loc;
 				c->changed = true;
 			}
-		} else {
-			expect(c, n->lhs, c->fn->ret);
+		} else if (t == TY_UNKNOWN) {
+			settle(c, n->lhs, t, f->ret);
+		} else if (t != f->ret && c->report) {
+			if (f->fn->ret != TY_UNKNOWN) {
+				diag_at(DIAG_ERROR, "semantic error", &n->lhs->loc,
+				        "type mismatch: function '%s' is declared to return %s, but returns %s here", f->name,
+				        a_type(f->ret), a_type(t));
+				diag_note(&f->fn->loc, "'%s' is declared here", f->name);
+			} else {
+				diag_at(DIAG_ERROR, "semantic error", &n->lhs->loc,
+				        "type mismatch: function '%s' returns %s here, but %s elsewhere", f->name, a_type(t),
+				        a_type(f->ret));
+				diag_note(&f->ret_loc, "the return type of '%s' (%s) was decided here", f->name,
+				          type_name(f->ret));
+			}
 		}
 		return;
+	}
 	case AST_TRY:
 		stmt(c, n->then);
-		if (n->value)
+		if (n->value) {
+			c->lhs = true;
+			mark(c, n->value->sym);
+			c->lhs = false;
 			expect(c, n->value, TY_STRING);
+		}
 		stmt(c, n->els);
 		return;
 	case AST_DELETE:
 		if (n->lhs->kind == AST_VAR && n->lhs->sym && n->lhs->sym->is_array)
 			return; /* the whole array */
+		if (n->lhs->kind != AST_VAR && n->lhs->kind != AST_INDEX) {
+			if (c->report)
+				diag_at(DIAG_ERROR, "semantic error", &n->lhs->loc,
+				        "'delete' takes a variable, an array or an array element");
+			return;
+		}
 		expr(c, n->lhs);
 		return;
 	case AST_FOREACH: {
@@ -571,12 +837,18 @@ static void stmt(TCtx *c, Node *n)
 				Node *k = n->args.v[i];
 				if (!k->sym)
 					continue;
+				c->lhs = true; /* foreach assigns its keys and value */
+				mark(c, k->sym);
+				c->lhs = false;
 				if (arr->keytypes[i] != TY_UNKNOWN)
 					set_sym(c, k->sym, arr->keytypes[i], &k->loc, &k->loc);
 				else
 					key_type(c, arr, i, k->sym->type, &k->loc);
 			}
 			if (n->value && n->value->sym) {
+				c->lhs = true;
+				mark(c, n->value->sym);
+				c->lhs = false;
 				if (arr->type != TY_UNKNOWN)
 					set_sym(c, n->value->sym, arr->type, &n->value->loc, &n->value->loc);
 				else
@@ -603,10 +875,15 @@ static void stmt(TCtx *c, Node *n)
 static void walk_all(TCtx *c)
 {
 	Session *s = c->s;
-	for (int i = 0; i < s->nprobes; i++) {
-		c->fn = NULL;
-		stmt(c, s->probes[i]->body);
-	}
+	/* global initialisers decide their variable's type, then function
+	 * bodies their return types, before the probes use them */
+	c->fn = NULL;
+	c->lhs = true;
+	for (Symbol *g = s->globals; g; g = g->next)
+		if (g->decl && g->decl->init)
+			set_sym(c, g, g->decl->init->kind == AST_STR ? TY_STRING : TY_LONG,
+			        &g->decl->init->loc, &g->decl->init->loc);
+	c->lhs = false;
 	for (FuncDecl *d = s->funcs; d; d = d->next) {
 		if (!d->resolved)
 			continue;
@@ -615,29 +892,79 @@ static void walk_all(TCtx *c)
 			stmt(c, d->fn->body);
 	}
 	c->fn = NULL;
-	/* global initialisers decide their variable's type */
-	for (Symbol *g = s->globals; g; g = g->next)
-		if (g->decl && g->decl->init)
-			set_sym(c, g, g->decl->init->kind == AST_STR ? TY_STRING : TY_LONG,
-			        &g->decl->init->loc, &g->decl->init->loc);
+	for (int i = 0; i < s->nprobes; i++)
+		stmt(c, s->probes[i]->body);
 }
 
-static void report_unknown(Symbol *sym, const char *where)
+/* A value of unknown type met in the final walk: reported at the end,
+ * and only when nothing else went wrong (the usual cause). */
+static void unknown_later(TCtx *c, const SrcLoc *loc)
 {
-	if (sym->type == TY_UNKNOWN)
+	c->later = arena_grow(c->s->arena, c->later, &c->caplater, c->nlater + 1, sizeof *c->later);
+	c->later[c->nlater++] = *loc;
+}
+
+/* alias: the probe alias a probe local's probe came through, or NULL. */
+static void report_unknown(Symbol *sym, const char *where, const char *alias)
+{
+	if (sym->type != TY_UNKNOWN)
+		return;
+	if (sym->kind == SYM_PARAM)
 		diag_at(DIAG_ERROR, "semantic error", &sym->loc,
-		        "unresolved type for %s '%s'", where, sym->name);
+		        "unresolved type of parameter '%s' of function '%s': declare it (%s:long or %s:string) or pass it "
+		        "a value of known type", sym->name, where, sym->name, sym->name);
+	else if (!sym->written && alias)
+		diag_at(DIAG_ERROR, "semantic error", &sym->loc,
+		        "unresolved type of %s '%s': nothing assigns it a value (a misspelled name, or one that probe "
+		        "alias '%s' does not provide?)", where, sym->name, alias);
+	else if (!sym->written)
+		diag_at(DIAG_ERROR, "semantic error", &sym->loc,
+		        "unresolved type of %s '%s': nothing assigns it a value (a misspelled name?)", where, sym->name);
+	else
+		diag_at(DIAG_ERROR, "semantic error", &sym->loc,
+		        "unresolved type of %s '%s': nothing assigned to it has a known type", where, sym->name);
+}
+
+/* Does a function body return a value anywhere? */
+static bool returns_value(const Node *n)
+{
+	if (!n)
+		return false;
+	if (n->kind == AST_RETURN)
+		return n->lhs != NULL;
+	if (n->kind == AST_BLOCK) {
+		for (int i = 0; i < n->body.n; i++)
+			if (returns_value(n->body.v[i]))
+				return true;
+		return false;
+	}
+	if (n->kind == AST_IF || n->kind == AST_TRY)
+		return returns_value(n->then) || returns_value(n->els);
+	if (n->kind == AST_WHILE || n->kind == AST_FOR || n->kind == AST_FOREACH)
+		return returns_value(n->then);
+	return false;
 }
 
 int types_infer(Session *s)
 {
-	TCtx c = {s, NULL, false, true, false, false};
+	TCtx c = {s, NULL, false, true, false, false, NULL, 0, 0};
+	key_locs = NULL;
+	/* a function that returns no value anywhere returns nothing (not a
+	 * type its callers could give it) */
+	for (FuncDecl *d = s->funcs; d; d = d->next)
+		if (d->resolved && d->ret == TY_UNKNOWN && d->fn->ret == TY_UNKNOWN && !returns_value(d->fn->body))
+			d->ret = TY_VOID;
 	while (c.changed) {
 		c.changed = false;
 		walk_all(&c);
 	}
 	c.report = true;
 	walk_all(&c);
+	/* what is still unknown is reported only when no other error explains
+	 * it (a mismatch or a misuse usually leaves types undecided) */
+	bool quiet = diag_errors() > 0;
+	for (int i = 0; i < c.nlater && !quiet; i++)
+		diag_at(DIAG_ERROR, "semantic error", &c.later[i], "cannot tell the type of this value");
 	for (Symbol *g = s->globals; g; g = g->next) {
 		/* a global of the user's that nothing reads or writes (stap's
 		 * warning; -u keeps such variables without a word) */
@@ -646,24 +973,30 @@ int types_infer(Session *s)
 			diag_at(DIAG_WARNING, "WARNING", &g->loc, "Eliding unused variable '%s'", g->name);
 			continue;
 		}
-		report_unknown(g, "global");
+		if (quiet)
+			continue;
+		report_unknown(g, "global", NULL);
 		for (int i = 0; g->is_array && i < g->nkeys; i++)
 			if (g->keytypes[i] == TY_UNKNOWN)
 				diag_at(DIAG_ERROR, "semantic error", &g->loc, "unresolved type of key %d of array '%s'",
 				        i + 1, g->name);
 	}
-	for (int i = 0; i < s->nprobes; i++)
+	for (int i = 0; i < s->nprobes && !quiet; i++) {
+		const char *alias = s->probes[i]->alias_chain, *arrow = alias ? strstr(alias, " -> ") : NULL;
+		if (arrow)
+			alias = arena_strndup(s->arena, alias, (size_t)(arrow - alias));
 		for (Symbol *l = s->probes[i]->locals; l; l = l->next)
-			report_unknown(l, "local");
+			report_unknown(l, "local", alias);
+	}
 	for (FuncDecl *d = s->funcs; d; d = d->next) {
 		if (!d->resolved)
 			continue;
 		if (d->ret == TY_UNKNOWN)
 			d->ret = TY_VOID;
-		for (int i = 0; i < d->nparams; i++)
-			report_unknown(d->params[i], "parameter");
-		for (Symbol *l = d->locals; l; l = l->next)
-			report_unknown(l, "local");
+		for (int i = 0; i < d->nparams && !quiet; i++)
+			report_unknown(d->params[i], d->name, NULL);
+		for (Symbol *l = d->locals; l && !quiet; l = l->next)
+			report_unknown(l, "local", NULL);
 	}
 	return diag_errors() ? -1 : 0;
 }

@@ -121,6 +121,26 @@ enum bstap_uhelper {
 	/* r1 = destination, r2 = its size, r3 = format index, r4 = payload
 	 * (laid out as a printf record's): sprintf */
 	BSTAP_UH_SPRINTF,
+	/* r1 = destination, r2 = its size, r3 = enum bstap_sym_kind, r4 =
+	 * the address, or for the stack kinds a string of addresses, r5 = the
+	 * process of user-space addresses (0: unknown, the runtime looks in
+	 * the processes it knows): the text, symbolised (tapsets/stack.stp) */
+	BSTAP_UH_SYM,
+};
+
+/* Symbolisation (runtime/symbols.c): what an address or a string of them
+ * becomes.  The letters also name the kinds in symbol tokens (below). */
+enum bstap_sym_kind {
+	BSTAP_SYM_NAME = 'N',        /* kernel: symname(): "vfs_read", else "0x..." */
+	BSTAP_SYM_DATA = 'D',        /* kernel: symdata(): "vfs_read+0x0/0x190 [kernel]" */
+	BSTAP_SYM_STACK = 'S',       /* kernel: sprint_stack() of a string of addresses:
+	                              * " ADDR : " symdata "\n" per address */
+	BSTAP_SYM_BACKTRACE = 'B',   /* kernel: sprint_backtrace() of a string of addresses:
+	                              * "vfs_read+0x0 [kernel]\n" per address */
+	BSTAP_SYM_UNAME = 'n',       /* the same four for user-space addresses */
+	BSTAP_SYM_UDATA = 'd',
+	BSTAP_SYM_USTACK = 's',
+	BSTAP_SYM_UBACKTRACE = 'b',
 };
 
 /* What BSTAP_UH_STAT computes, over every CPU. */
@@ -210,7 +230,11 @@ struct bstap_errsite {
 #define BSTAP_DATA_REALTIME 24   /* s64: CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 #define BSTAP_DATA_STP_PID 32    /* u64: pid of the runtime (stp_pid()) */
 #define BSTAP_DATA_TRUNCATED 40  /* u64: strings cut to MAXSTRINGLEN at run time */
-#define BSTAP_DATA_GLOBALS 48
+#define BSTAP_DATA_UNOTES 48     /* u64[8]: what the last notes of user stacks were about
+                                  * (pid ^ the top frame's build id), then u64: where the
+                                  * next one goes (tapsets/stack.stp) */
+#define BSTAP_DATA_NUNOTES 8
+#define BSTAP_DATA_GLOBALS 120
 
 enum bstap_state {
 	BSTAP_STATE_STARTING = 0, /* loaded and attached; begin probes running */
@@ -228,6 +252,9 @@ enum bstap_rec_kind {
 	BSTAP_REC_ERROR_MSG,     /* id = error site; payload: the message (error(msg)) */
 	BSTAP_REC_WARN,          /* payload: the message of warn(msg) */
 	BSTAP_REC_LOG,           /* payload: log(msg): printed with a newline unless it has one */
+	BSTAP_REC_STACK,         /* id = BSTAP_STACK_* flags; payload: struct bstap_stack
+	                          * (kernel stacks end after ips[]) */
+	BSTAP_REC_STACK_STR,     /* id = BSTAP_STACK_* flags; payload: struct bstap_stack_str */
 };
 
 struct bstap_rec_hdr {
@@ -235,5 +262,66 @@ struct bstap_rec_hdr {
 	uint16_t reserved;
 	uint32_t id;
 };
+
+/* ---- stacks and symbols (tapsets/stack.stp, runtime/symbols.c)
+ *
+ * Kernel probes capture stacks with bpf_get_stack and leave symbols to the
+ * runtime, which reads /proc/kallsyms for kernel addresses and the ELF
+ * symbol tables (.symtab, .dynsym) of a process's files for user-space
+ * ones.  A user-space address means something only with the layout of its
+ * process, which may have exited by the time it is printed, so user stacks
+ * travel with the build id and file offset of each frame
+ * (BPF_F_USER_BUILD_ID), and every process whose addresses a probe keeps
+ * (ubacktrace(), uaddr(), usymname() ...) is described once to the runtime
+ * by a note: a user stack record without BSTAP_STACK_PRINT, sent unless
+ * one of the last notes (BSTAP_DATA_UNOTES) was about the same process
+ * and the same file at the top of its stack.  From a note the runtime learns
+ * where the process mapped each file (and reads /proc/PID/maps while it
+ * lives), so that later addresses of that process still resolve. */
+#define BSTAP_MAXBACKTRACE 20     /* frames kept, as stap's MAXBACKTRACE */
+
+#define BSTAP_STACK_USER 1u       /* a user-space stack (else the kernel's) */
+#define BSTAP_STACK_PRINT 2u      /* print it: print_backtrace(), print_stack() ... */
+#define BSTAP_STACK_BRIEF 4u      /* with PRINT: "NAME+0xOFFSET" lines (print_ubacktrace_brief) */
+
+/* One frame as bpf_get_stack gives it with BPF_F_USER_BUILD_ID (struct
+ * bpf_stack_build_id). */
+struct bstap_build_id_frame {
+	int32_t status;           /* 1: build_id and offset valid; 2: ip only; 0: none */
+	uint8_t build_id[20];
+	uint64_t offset_or_ip;    /* the file offset (status 1), or the address */
+};
+
+struct bstap_stack {
+	uint32_t pid;             /* the process (thread group) */
+	int32_t nbytes;           /* bpf_get_stack's result for ips: bytes, or -errno */
+	int32_t nbid;             /* the same for bids (user stacks) */
+	uint32_t reserved;
+	uint64_t ips[BSTAP_MAXBACKTRACE];
+	struct bstap_build_id_frame bids[BSTAP_MAXBACKTRACE]; /* user stacks only */
+};
+
+/* print_stack(s), print_ustack(s): the string of hex addresses, as
+ * backtrace() and ubacktrace() return them. */
+struct bstap_stack_str {
+	uint32_t pid;             /* user stacks: the process, 0 if unknown */
+	uint32_t reserved;
+	char addrs[];             /* MAXSTRINGLEN bytes (rounded up to 8) */
+};
+
+/* Symbol tokens.  A kernel probe cannot read user-space symbols, so there
+ * usymname(), usymdata(), sprint_ustack() (and sprint_stack(), whose lines
+ * do not fit a kernel helper) return a token that the runtime replaces by
+ * its text wherever a string is printed (printf and print arguments,
+ * log/warn/error messages):
+ *
+ *   BSTAP_SYMTOK_START KIND PID ':' ADDRESSES BSTAP_SYMTOK_END
+ *
+ * KIND an enum bstap_sym_kind letter, PID in hex, ADDRESSES "0x..." each
+ * followed by a space (a token cut by MAXSTRINGLEN loses its last,
+ * incomplete one).  Such a string compares, and has a length, as the
+ * token, not as the text. */
+#define BSTAP_SYMTOK_START '\x01'
+#define BSTAP_SYMTOK_END '\x02'
 
 #endif

@@ -25,7 +25,13 @@
  * Ko mode (-k) parses each file as `bstap -p1 FILE` would without
  * arguments, and prints nothing but the diagnostics: that is how the golden
  * testsuite/parse/ko/NN-what.err files are made (from inside that
- * directory, so the file name is printed as given). */
+ * directory, so the file name is printed as given).
+ *
+ * Bench mode (-b, bench/parse.sh) parses every file once per round, as
+ * stap's pass 1 parses its library, and prints one line with the time of
+ * the fastest and the median round (reading and parsing the files; loading
+ * the .stpm macros of -I beforehand is timed apart):
+ *   parse_corpus -b [-n ROUNDS] [-I TAPSET_DIR] FILE... */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -35,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 
 #include "parser/parse.h"
 
@@ -45,7 +52,8 @@ static const char *const rt_dirs[RT_COUNT] = { "linux", "bpf", "dyninst" };
 static Arena *arena;
 static const char *tapset_dir;
 static ParseEnv envs[RT_COUNT][ARGS_COUNT];
-static bool verbose, ko_mode;
+static bool verbose, ko_mode, bench_mode;
+static int bench_rounds = 5;
 static const char *runtime = "bpf", *stap_version = "5.0";
 static char *argv8[ARGS_COUNT][8] = {
 	{ "1", "2", "3", "4", "5", "6", "7", "8" },
@@ -128,18 +136,6 @@ static ParseEnv *env_for(const char *path, int args)
 	return env;
 }
 
-/* Print a script into a malloc'd string. */
-static char *print_to_string(const Script *s, size_t *len)
-{
-	char *buf = NULL;
-	FILE *f = open_memstream(&buf, len);
-	if (!f)
-		abort();
-	ast_print_script(f, s);
-	fclose(f);
-	return buf;
-}
-
 static void first_difference(const char *a, const char *b)
 {
 	int line = 1;
@@ -173,9 +169,10 @@ static bool attempt(const char *path, ParseEnv *env, bool print)
 		return false;
 	}
 	size_t len1, len2;
-	char *text1 = print_to_string(s, &len1);
+	char *text1 = ast_print_script_text(s, &len1);
 	char *name = arena_printf(arena, "%s (printed)", path);
-	Source *src2 = src_add(name, text1, len1, false);
+	/* derived text: may be empty when %( %) dropped everything */
+	Source *src2 = src_add(name, text1, len1, true);
 	Script *s2 = parse_source(arena, src2, env);
 	bool ok = true;
 	if (!s2 || diag_errors() != before) {
@@ -183,7 +180,7 @@ static bool attempt(const char *path, ParseEnv *env, bool print)
 			fprintf(stderr, "FAIL %s: printed text does not parse\n", path);
 		ok = false;
 	} else {
-		char *text2 = print_to_string(s2, &len2);
+		char *text2 = ast_print_script_text(s2, &len2);
 		if (len1 != len2 || memcmp(text1, text2, len1) != 0) {
 			if (print) {
 				fprintf(stderr, "FAIL %s: round trip differs\n", path);
@@ -248,6 +245,77 @@ static bool check_file(const char *path)
 	return ok;
 }
 
+static double now_ms(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* -b: parse FILE... once per round, in a fresh arena each round. */
+static int bench(int nfiles, char **files)
+{
+	double *parse = calloc((size_t)bench_rounds, sizeof *parse);
+	double *macros = calloc((size_t)bench_rounds, sizeof *macros);
+	double *cpu = calloc((size_t)bench_rounds, sizeof *cpu);
+	if (!parse || !macros || !cpu)
+		abort();
+	size_t bytes = 0;
+	int nodes_files = 0, bad = 0;
+	for (int r = 0; r < bench_rounds; r++) {
+		arena = arena_new();
+		src_init(arena);
+		diag_reset();
+		memset(envs, 0, sizeof envs);
+		double t0 = now_ms(CLOCK_MONOTONIC);
+		if (tapset_dir)
+			for (int rt = 0; rt < RT_COUNT; rt++)
+				env_for(arena_printf(arena, "%s/%s/x.stp", tapset_dir, rt_dirs[rt]),
+					ARGS_NUMBERS);
+		double t1 = now_ms(CLOCK_MONOTONIC), c1 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
+		bytes = 0;
+		nodes_files = bad = 0;
+		for (int i = 0; i < nfiles; i++) {
+			Source *src = src_read_file(files[i], true);
+			if (!src) {
+				fprintf(stderr, "%s: %s\n", files[i], strerror(errno));
+				bad++;
+				continue;
+			}
+			bytes += src->len;
+			int before = diag_errors();
+			Script *sc = parse_source(arena, src, env_for(files[i], ARGS_NUMBERS));
+			if (!sc || diag_errors() != before)
+				bad++;
+			else if (sc->probes || sc->functions || sc->globals || sc->embeds)
+				nodes_files++;
+		}
+		double t2 = now_ms(CLOCK_MONOTONIC), c2 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
+		macros[r] = t1 - t0;
+		parse[r] = t2 - t1;
+		cpu[r] = c2 - c1;
+		arena_free(arena);
+		arena = NULL;
+	}
+	qsort(parse, (size_t)bench_rounds, sizeof *parse, cmp_double);
+	qsort(macros, (size_t)bench_rounds, sizeof *macros, cmp_double);
+	qsort(cpu, (size_t)bench_rounds, sizeof *cpu, cmp_double);
+	printf("%d files (%zu bytes, %d with declarations, %d with errors): parse %.1f ms "
+	       "(median %.1f, CPU %.1f, %d rounds), macros %.1f ms\n",
+	       nfiles, bytes, nodes_files, bad, parse[0], parse[bench_rounds / 2], cpu[0],
+	       bench_rounds, macros[0]);
+	free(parse);
+	free(macros);
+	free(cpu);
+	return bad ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
@@ -258,13 +326,18 @@ int main(int argc, char **argv)
 			verbose = true;
 		} else if (strcmp(argv[i], "-k") == 0) {
 			ko_mode = true;
+		} else if (strcmp(argv[i], "-b") == 0) {
+			bench_mode = true;
+		} else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc && atoi(argv[i + 1]) > 0) {
+			bench_rounds = atoi(argv[++i]);
 		} else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc) {
 			runtime = argv[++i];
 		} else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc) {
 			stap_version = argv[++i];
 		} else {
 			fprintf(stderr, "usage: %s [-I TAPSET_DIR] [-v] [-r RUNTIME] [-s STAP_VERSION] FILE...\n"
-				"       %s -k FILE...\n", argv[0], argv[0]);
+				"       %s -k FILE...\n"
+				"       %s -b [-n ROUNDS] [-I TAPSET_DIR] FILE...\n", argv[0], argv[0], argv[0]);
 			return 2;
 		}
 	}
@@ -275,6 +348,13 @@ int main(int argc, char **argv)
 		tapset_dir = strndup(tapset_dir, l);
 	}
 	uname(&uts);
+	if (bench_mode) {
+		diag_init(stderr);
+		diag_set_max_errors(0);
+		int rc = bench(argc - i, argv + i);
+		free((char *)tapset_dir);
+		return rc;
+	}
 	arena = arena_new();
 	src_init(arena);
 	diag_init(stderr);

@@ -180,6 +180,20 @@ static void test_asm(void)
 	/* scratch wants a local and a sane size */
 	CHECK(asm_lower(&e2, "scratch r1, 8") < 0);
 	CHECK(asm_lower(&e2, "local p; scratch $p, 0") < 0);
+	/* .if keeps only the code for where it runs; what it drops is not read */
+	CHECK(asm_lower(&e2, ".if user\nfrobnicate\n.else\nmov $$, 1\n.endif") == 0);
+	CHECK(asm_lower(&e2, ".if !kernel\n.if regs\nfrobnicate\n.endif\n.endif") == 0);
+	CHECK(asm_lower(&e2, ".if nonsense\n.endif") < 0);
+	CHECK(asm_lower(&e2, ".if kernel\nmov $$, 1") < 0);
+	CHECK(asm_lower(&e2, ".endif") < 0);
+	CHECK(asm_lower(&e2, ".elif user") < 0);
+	/* the runtime's constants; no context or read-only data in this env */
+	CHECK(asm_lower(&e2, "mov $$, BSTAP_MAXBACKTRACE * 8 + BSTAP_STACK_IPS") == 0);
+	CHECK(asm_lower(&e2, "mov $$, BSTAP_NO_SUCH_THING") < 0);
+	CHECK(asm_lower(&e2, "mov r1, $ctx") < 0);
+	CHECK(asm_lower(&e2, "ldstr r3, \"%s\"") < 0);
+	CHECK(asm_lower(&e2, "ldmap r1, nosuchmap") < 0);
+	CHECK(asm_lower(&e2, "xadddw r1, r2") < 0);
 }
 
 /* Run asm `code` as a function of no parameters returning a long: the
@@ -276,6 +290,17 @@ static void test_asm_operands(void)
 		CHECK_ASM("mov $$, offsetof(signal_struct, pids) + 8 * enumval(PIDTYPE_SID) - "
 		          "offsetof(signal_struct, pids[3])", 0);
 	}
+	/* the runtime's constants, .if (this env is a kernel program), atomic add */
+	CHECK_ASM("mov $$, BSTAP_MAXBACKTRACE + BPF_F_USER_STACK", 20 + 256);
+	CHECK_ASM(".if kernel\nmov $$, 1\n.if user\nmov $$, 2\n.else\nadd $$, 10\n.endif\n.else\nmov $$, 3\n.endif", 11);
+	CHECK_ASM("local p\n"
+	          "scratch $p, 8\n"
+	          "stdw [$p+0], 5; mov r1, 7\n"
+	          "xadddw [$p+0], r1\n"
+	          "ldxdw $$, [$p+0]", 12);
+	/* ksym: a kernel symbol's address, as root sees them */
+	if (geteuid() == 0)
+		CHECK_ASM("mov $$, ksym(do_syscall_64); rsh $$, 63", 1);
 }
 
 int main(void)

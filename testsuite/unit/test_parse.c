@@ -212,7 +212,10 @@ static void test_diag(void)
 		  "        at: t.stp:1:7\n"
 		  "     source: probe begin { x = 1 y }\n"
 		  "                   ^~~~~\n"
-		  "        note: in expansion of macro at t.stp:2:2\n");
+		  "        note: in expansion of macro 'z'\n"
+		  "        at: t.stp:2:2\n"
+		  "     source: \tz = 2\n"
+		  "             \t^\n");
 }
 
 /* ------------------------------------------------------------ lexer */
@@ -359,7 +362,7 @@ static void test_stats(void)
 	p1("probe begin { x = @hist_log(s) }");
 	CHECK(strstr(diag_text, "base histogram operator where expression expected") != NULL);
 	p1("probe begin { x = @sum(s, 3) }");
-	CHECK(strstr(diag_text, "not more than 1 parameter allowed") != NULL);
+	CHECK(strstr(diag_text, "only @variance takes a second argument") != NULL);
 }
 
 static void test_statements(void)
@@ -461,7 +464,7 @@ static void test_conditionals(void)
 	p1("%( 1 == 1 %? global a");
 	CHECK(strstr(diag_text, "incomplete conditional at end of file") != NULL);
 	p1("global a %)");
-	CHECK(strstr(diag_text, "incomplete conditional - missing '%('") != NULL);
+	CHECK(strstr(diag_text, "'%)' without a matching '%('") != NULL);
 }
 
 static void test_macros(void)
@@ -480,17 +483,17 @@ static void test_macros(void)
 	/* unknown @words are operators: left for the grammar */
 	CHECK_STR(stmt1("x = @cast(p, \"t\")->a"), "x = @cast(p, \"t\")->a");
 	p1("@define m(a) %( @a %) probe begin { x = @m(1, 2) }");
-	CHECK(strstr(diag_text, "too many parameters for macro '@m' (expected 1)") != NULL);
+	CHECK(strstr(diag_text, "too many arguments for macro '@m' (it takes 1)") != NULL);
 	p1("@define m(a, b) %( @a %) probe begin { x = @m(1) }");
-	CHECK(strstr(diag_text, "too few parameters for macro '@m' (expected 2)") != NULL);
+	CHECK(strstr(diag_text, "too few arguments for macro '@m' (it takes 2)") != NULL);
 	p1("@define m %( 1 %) @define m %( 2 %)");
 	CHECK(strstr(diag_text, "attempt to redefine macro '@m' in the same file") != NULL);
 	CHECK(strstr(diag_text, "note: macro '@m' first defined here") != NULL);
 	p1("@define r %( @r %) probe begin { x = @r }");
-	CHECK(strstr(diag_text, "macro expansion too deep") != NULL);
+	CHECK(strstr(diag_text, "macro '@r' expands to itself (recursive macro)") != NULL);
 	/* an error inside an expansion names the use */
 	p1("@define bad %( 1 + ) %)\nprobe begin { x = @bad }");
-	CHECK(strstr(diag_text, "note: in expansion of macro at t.stp:2:19") != NULL);
+	CHECK(strstr(diag_text, "note: in expansion of macro '@bad'\n        at: t.stp:2:19\n") != NULL);
 
 	/* library macros, from a .stpm file */
 	ParseEnv lib = env;
@@ -515,14 +518,14 @@ static void test_errors(void)
 {
 	p1("probe begin { x = 1 + }");
 	CHECK_STR(diag_text,
-		  "parse error: expected expression\n"
+		  "parse error: expected expression before '}'\n"
 		  "        at: t.stp:1:23\n"
 		  "     source: probe begin { x = 1 + }\n"
 		  "                                   ^\n");
 	p1("probe begin { if (x > 1 { } }");
-	CHECK(strncmp(diag_text, "parse error: expected ')'\n", 26) == 0);
+	CHECK(strstr(diag_text, "parse error: expected ')' before '{'\n") == diag_text);
 	p1("probe begin { for (i = 0 i < 3; i++) {} }");
-	CHECK(strncmp(diag_text, "parse error: expected ';'\n", 26) == 0);
+	CHECK(strstr(diag_text, "parse error: expected ';' before 'i'\n") == diag_text);
 	/* recovery: one error per broken declaration */
 	p1("probe a { x = } probe b { y = ( } function f( { } probe c { z = 1 }");
 	int n = 0;
@@ -531,7 +534,7 @@ static void test_errors(void)
 	CHECK(n == 3);
 	CHECK(strstr(print_text, "probe c {\n    z = 1;\n}") != NULL);
 	p1("probe begin { x = @nosuch(1) }");
-	CHECK(strstr(diag_text, "unknown operator @nosuch") != NULL);
+	CHECK(strstr(diag_text, "unknown operator or undefined macro '@nosuch'") != NULL);
 	p1("probe begin { x = \"abc }");
 	CHECK(strstr(diag_text, "unterminated string literal") != NULL);
 	p1("probe begin { x = 1 %{ abc ");

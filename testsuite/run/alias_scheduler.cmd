@@ -1,0 +1,1 @@
+nice -n 5 sleep 0.2; true

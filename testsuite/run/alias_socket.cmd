@@ -1,0 +1,1 @@
+exec perl -MSocket -e 'socket(S, PF_INET, SOCK_DGRAM, 0) or die; bind(S, pack_sockaddr_in(0, inet_aton("127.0.0.1"))) or die; send(S, "x" x 77, 0, getsockname(S)); recv(S, my $b, 100, 0); recv(S, $b, 100, MSG_DONTWAIT)'

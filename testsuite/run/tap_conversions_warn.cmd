@@ -1,0 +1,1 @@
+exec upfix_O0

@@ -1,0 +1,1 @@
+exec /bin/kill -0 1

@@ -1,0 +1,1105 @@
+/* syscall.c - syscall.NAME[.return] and nd_syscall.NAME[.return] (the same
+ * points), with wildcards in NAME: SystemTap's syscall tapset, made on
+ * demand from the running kernel's tracepoints.
+ *
+ * Each system call has the tracepoints syscalls:sys_enter_NAME (its
+ * arguments are the fields) and sys_exit_NAME (`ret`).  A probe on
+ * syscall.NAME runs the call's prologue, then the user's body:
+ *
+ *   entry:  name = "NAME"; the arguments under SystemTap's names; argstr
+ *   return: name = "NAME"; retval = $return; retstr = return_str(1, retval)
+ *
+ * The entry variables of the calls SystemTap shows in its own way are the
+ * body of an alias __syscall.EVENT in tapsets/syscalls.stp (a
+ * __syscall.EVENT.return alias there replaces the retstr line); those of
+ * the others are made from the tracepoint's format (make_generic): an int
+ * as a number, a pointer in hexadecimal, a file name quoted.  Nothing is
+ * read before a script names a call: the list of calls is one directory
+ * of tracefs, a format file is read when its call is used, and -l reads
+ * none.  A prologue keeps only what the probe's body uses (the variables
+ * it names, and what those need), unless -u.
+ *
+ * A point that matches few calls gets a program per call, at that call's
+ * tracepoints.  One that matches more (syscall.*) shares programs on
+ * raw_syscalls:sys_enter / sys_exit, whose `id` is the call's number
+ * (syscall_table.c) and `args` its arguments, at the same offsets as in
+ * the call's own format: each program tells the calls apart by number (a
+ * tree of comparisons whose leaves are the prologues), then runs the
+ * user's body once.  Attaching and detaching 350 tracepoints takes half a
+ * minute (each detach waits for an RCU grace period); a handful of
+ * programs takes a moment.  The shared form needs what the per-call form
+ * does not: the body names no target variable (a $var means a different
+ * argument in each call), and each variable it uses has one type across
+ * the calls; otherwise each call gets its own program.  pp() names the
+ * tracepoint: syscalls:sys_enter_NAME, or raw_syscalls:sys_enter.  Calls
+ * of 32-bit tasks reach raw_syscalls with their own numbers; they are not
+ * told apart (the per-call tracepoints ignore them).
+ *
+ * Probe table: BSTAP_PROBE_TRACEPOINT, like kernel.trace(). */
+#include <fnmatch.h>
+#include <linux/bpf.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "translate/probes/syscall.h"
+#include "translate/sema.h"
+
+/* A point matching more calls than this shares raw_syscalls programs. */
+#define SHARED_MIN 8
+/* What a shared program may hold.  The kernel's verifier walks each
+ * prologue, then the user's body once per call, at most a million
+ * instructions in all: the estimate (cost()) of the prologues stays under
+ * SHARED_BUDGET.  And a prologue that calls functions has values that live
+ * across the calls, some on the stack of 512 bytes: at most SHARED_CALLING
+ * such prologues in a program. */
+#define SHARED_BUDGET 250000
+#define SHARED_CALLING 8
+
+typedef struct Var {
+	const char *name;
+	TypeKind type;
+} Var;
+
+/* One system call of the running kernel. */
+typedef struct Sc {
+	const char *event;        /* "pread64": syscalls:sys_enter_pread64 */
+	const char *name;         /* "pread": SystemTap's name */
+	int nr;                   /* its number, -1 unknown */
+	TpFormat *fmt[2];         /* sys_enter_, sys_exit_ (fields read on need) */
+	Node *prologue[2];        /* entry, return: every statement (made on need) */
+	Var *vars[2];             /* what the prologue sets, in order (-L) */
+	int nvars[2];
+} Sc;
+
+/* An instance's data: one call's tracepoint, or a shared raw_syscalls one. */
+typedef struct ScInst {
+	Sc *sc;                   /* NULL when shared */
+	bool is_return;
+	TpFormat *fmt;            /* the tracepoint it is attached to */
+} ScInst;
+
+/* The calls of the session, read once (sorted by SystemTap's name). */
+static struct {
+	Session *s;
+	Sc *v;
+	int n;
+	bool listed;
+	TpFormat *raw[2];         /* raw_syscalls:sys_enter, sys_exit */
+} T;
+
+static bool match_sc(const ProbePoint *pp)
+{
+	return pp->ncomps >= 1 && !pp->comps[0].arg &&
+	       (!strcmp(pp->comps[0].name, "syscall") || !strcmp(pp->comps[0].name, "nd_syscall"));
+}
+
+/* ------------------------------------------------------------ the calls */
+
+typedef struct Listing {
+	Session *s;
+	int cap;
+} Listing;
+
+static void add_call(const char *system, const char *event, void *ctx)
+{
+	Listing *l = ctx;
+	Session *s = l->s;
+	(void)system;
+	const char *ev = event + strlen("sys_enter_");
+	T.v = arena_grow(s->arena, T.v, &l->cap, T.n + 1, sizeof *T.v);
+	Sc *sc = &T.v[T.n++];
+	memset(sc, 0, sizeof *sc);
+	sc->event = arena_strdup(s->arena, ev);
+	sc->name = arena_strdup(s->arena, syscall_stap_name(ev));
+	sc->nr = syscall_number(ev);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const Sc *)a)->name, ((const Sc *)b)->name);
+}
+
+/* The calls of the running kernel: -1 when tracefs cannot be read. */
+static int list_calls(Session *s)
+{
+	if (T.s != s) {
+		memset(&T, 0, sizeof T);
+		T.s = s;
+	}
+	if (T.listed)
+		return 0;
+	Listing l = { s, 0 };
+	if (tracefs_list(s, "syscalls:sys_enter_*", add_call, &l) < 0)
+		return -1;
+	if (T.n)
+		qsort(T.v, (size_t)T.n, sizeof *T.v, by_name);
+	T.listed = true;
+	return 0;
+}
+
+static TpFormat *call_format(Session *s, Sc *sc, int ret)
+{
+	if (!sc->fmt[ret])
+		sc->fmt[ret] = tracefs_event(s, "syscalls",
+		                             arena_printf(s->arena, "sys_%s_%s", ret ? "exit" : "enter", sc->event));
+	return sc->fmt[ret];
+}
+
+static Sc *find_event(const char *event)
+{
+	for (int i = 0; i < T.n; i++)
+		if (!strcmp(T.v[i].event, event))
+			return &T.v[i];
+	return NULL;
+}
+
+static const TpField *find_field(const TpFormat *fmt, const char *name)
+{
+	for (int i = 0; i < fmt->nfields; i++)
+		if (!strcmp(fmt->fields[i].name, name))
+			return &fmt->fields[i];
+	return NULL;
+}
+
+/* The first argument of a format: its first field after the header and
+ * the call number. */
+static const TpField *first_arg(const TpFormat *fmt)
+{
+	for (int i = 0; i < fmt->nfields; i++)
+		if (!fmt->fields[i].is_common && strcmp(fmt->fields[i].name, "__syscall_nr") &&
+		    strcmp(fmt->fields[i].name, "id"))
+			return &fmt->fields[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------ AST walks */
+
+typedef struct Names {
+	const char **v;
+	int n, cap;
+} Names;
+
+static bool names_has(const Names *ns, const char *name)
+{
+	for (int i = 0; i < ns->n; i++)
+		if (!strcmp(ns->v[i], name))
+			return true;
+	return false;
+}
+
+static void names_add(Arena *a, Names *ns, const char *name)
+{
+	if (names_has(ns, name))
+		return;
+	ns->v = arena_grow(a, ns->v, &ns->cap, ns->n + 1, sizeof *ns->v);
+	ns->v[ns->n++] = name;
+}
+
+/* Call fn on n and every node under it. */
+static void walk(Node *n, void (*fn)(Node *, void *), void *ctx)
+{
+	if (!n)
+		return;
+	fn(n, ctx);
+	Node *kids[] = { n->lhs, n->rhs, n->cond, n->init, n->step, n->then, n->els, n->value, n->limit };
+	for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++)
+		walk(kids[i], fn, ctx);
+	for (int i = 0; i < n->args.n; i++)
+		walk(n->args.v[i], fn, ctx);
+	for (int i = 0; i < n->body.n; i++)
+		walk(n->body.v[i], fn, ctx);
+	for (int i = 0; i < n->ncomps; i++)
+		walk(n->comps[i].index, fn, ctx);
+}
+
+typedef struct Uses {
+	Arena *a;
+	Names vars;               /* every variable named */
+	bool targets;             /* a $var, @cast, @var, @entry ... */
+} Uses;
+
+static void note_use(Node *n, void *ctx)
+{
+	Uses *u = ctx;
+	if (n->kind == AST_VAR)
+		names_add(u->a, &u->vars, n->name);
+	else if (n->kind == AST_TARGET)
+		/* $return is the same in every call */
+		u->targets |= strcmp(n->name, "return") || n->ncomps || n->addr_of || n->pretty;
+	else if (n->kind == AST_CAST || n->kind == AST_ATVAR || n->kind == AST_ENTRY || n->kind == AST_DEFINED ||
+	         n->kind == AST_PROBEWRITE)
+		u->targets = true;
+}
+
+/* The variables a statement assigns. */
+static void note_assigned(Node *n, void *ctx)
+{
+	Uses *u = ctx;
+	if ((n->kind == AST_ASSIGN || n->kind == AST_INCDEC) && n->lhs && n->lhs->kind == AST_VAR)
+		names_add(u->a, &u->vars, n->lhs->name);
+}
+
+/* The statements of a prologue that give what `need` names (and what
+ * they use in turn): a new block. */
+static Node *elide(Session *s, const Node *prologue, const Names *need_in)
+{
+	Names need = { 0 };
+	for (int i = 0; i < need_in->n; i++)
+		names_add(s->arena, &need, need_in->v[i]);
+	int n = prologue->body.n;
+	bool *keep = arena_alloc(s->arena, sizeof *keep * (size_t)(n + 1));
+	for (int i = n - 1; i >= 0; i--) {
+		Node *st = prologue->body.v[i];
+		Uses set = { s->arena, { 0 }, false };
+		walk(st, note_assigned, &set);
+		bool wanted = set.vars.n == 0; /* side effects only: keep */
+		for (int j = 0; j < set.vars.n && !wanted; j++)
+			wanted = names_has(&need, set.vars.v[j]);
+		if (!wanted)
+			continue;
+		keep[i] = true;
+		Uses used = { s->arena, { 0 }, false };
+		walk(st, note_use, &used);
+		for (int j = 0; j < used.vars.n; j++)
+			names_add(s->arena, &need, used.vars.v[j]);
+	}
+	Node *blk = ast_new(s->arena, AST_BLOCK, prologue->loc);
+	for (int i = 0; i < n; i++)
+		if (keep[i])
+			nodelist_add(s->arena, &blk->body, ast_clone(s->arena, prologue->body.v[i]));
+	return blk;
+}
+
+/* ------------------------------------------------------------ types (-L) */
+
+static TypeKind guess_type(Session *s, const Node *e, const Var *vars, int nvars)
+{
+	if (!e)
+		return TY_LONG;
+	if (e->kind == AST_STR)
+		return TY_STRING;
+	if (e->kind == AST_BINARY)
+		return e->op == OP_CONCAT ? TY_STRING : TY_LONG;
+	if (e->kind == AST_TERNARY)
+		return guess_type(s, e->lhs, vars, nvars);
+	if (e->kind == AST_ASSIGN)
+		return guess_type(s, e->rhs, vars, nvars);
+	if (e->kind == AST_VAR) {
+		for (int i = 0; i < nvars; i++)
+			if (!strcmp(vars[i].name, e->name))
+				return vars[i].type;
+		return TY_LONG;
+	}
+	if (e->kind == AST_CALL) {
+		if (!strcmp(e->name, "sprintf") || !strcmp(e->name, "sprint") || !strcmp(e->name, "sprintln"))
+			return TY_STRING;
+		FuncDecl *d = sema_find_func(s, e->name, e->args.n);
+		return d && d->ret == TY_STRING ? TY_STRING : TY_LONG;
+	}
+	return TY_LONG;
+}
+
+typedef struct VarScan {
+	Session *s;
+	Var *v;
+	int n, cap;
+} VarScan;
+
+static void note_var(Node *n, void *ctx)
+{
+	VarScan *vs = ctx;
+	if (n->kind != AST_ASSIGN || n->op != OP_ASSIGN || !n->lhs || n->lhs->kind != AST_VAR)
+		return;
+	for (int i = 0; i < vs->n; i++)
+		if (!strcmp(vs->v[i].name, n->lhs->name))
+			return;
+	TypeKind t = guess_type(vs->s, n->rhs, vs->v, vs->n);
+	vs->v = arena_grow(vs->s->arena, vs->v, &vs->cap, vs->n + 1, sizeof *vs->v);
+	vs->v[vs->n++] = (Var){ n->lhs->name, t };
+}
+
+/* ------------------------------------------------------------ prologues */
+
+/* A probe body written as text (a generated Source, library code). */
+static Node *parse_body(Session *s, const char *what, const char *text)
+{
+	int errors = diag_errors();
+	Source *src = src_add(arena_printf(s->arena, "<%s>", what), text, strlen(text), true);
+	Script *sc = parse_source(s->arena, src, &s->env);
+	if (!sc || !sc->probes || diag_errors() > errors)
+		return NULL;
+	return sc->probes->body;
+}
+
+/* The alias __syscall.EVENT[.return] of tapsets/syscalls.stp, or NULL. */
+static Probe *library_format(Session *s, const char *event, int ret, Script **file)
+{
+	for (Script *t = s->tapsets; t; t = t->next)
+		for (Probe *p = t->probes; p; p = p->next)
+			for (ProbePoint *a = p->alias; a; a = a->next)
+				if (a->ncomps == 2 + ret && !strcmp(a->comps[0].name, "__syscall") &&
+				    !strcmp(a->comps[1].name, event) && (!ret || !strcmp(a->comps[2].name, "return"))) {
+					*file = t;
+					return p;
+				}
+	return NULL;
+}
+
+/* How make_generic shows an argument of C type `ctype`. */
+typedef enum { ARG_STRING, ARG_POINTER, ARG_INT, ARG_UINT, ARG_MODE, ARG_FLAGS, ARG_LONG, ARG_ULONG } ArgKind;
+
+static bool is_string_arg(const char *ctype, const char *name)
+{
+	static const char *const buffers[] = {"buf", "u_msg_ptr", "optval", "ubuf", "list", "shmaddr"};
+	static const char *const paths[] = {"filename", "name", "dev_name", "dir_name", "type", "pathname", "path"};
+	if (!strcmp(ctype, "const char *")) {
+		for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; i++)
+			if (!strcmp(name, buffers[i]))
+				return false;
+		return true;
+	}
+	if (!strcmp(ctype, "char *"))
+		for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+			if (!strcmp(name, paths[i]))
+				return true;
+	return false;
+}
+
+static ArgKind arg_kind(const TpField *f)
+{
+	const char *t = f->ctype;
+	if (is_string_arg(t, f->name))
+		return ARG_STRING;
+	if (strchr(t, '*') || !strcmp(t, "cap_user_header_t") || !strcmp(t, "cap_user_data_t") ||
+	    !strcmp(t, "const cap_user_data_t"))
+		return ARG_POINTER;
+	if (!strncmp(t, "const ", 6))
+		t += 6;
+	if (strstr(f->name, "flag"))
+		return ARG_FLAGS;
+	if (!strcmp(t, "umode_t") || !strcmp(f->name, "mode"))
+		return ARG_MODE;
+	Access acc;
+	if (tracefs_field_access(f, &acc) && acc.size < 8)
+		return acc.is_signed ? ARG_INT : ARG_UINT;
+	if (!strcmp(t, "long") || !strcmp(t, "loff_t") || !strcmp(t, "off_t") || !strcmp(t, "__s64") ||
+	    !strcmp(t, "s64") || !strcmp(t, "long long"))
+		return ARG_LONG;
+	if (strstr(f->name, "addr") || strstr(f->name, "ptr") || !strcmp(f->name, "arg") || !strcmp(f->name, "start") ||
+	    !strcmp(f->name, "brk") || !strcmp(f->name, "newsp"))
+		return ARG_POINTER;
+	return ARG_ULONG;
+}
+
+/* The name of a variable for field `field`: itself, unless the prologue
+ * or the language has that name already. */
+static const char *var_name(Session *s, const char *field)
+{
+	static const char *const taken[] = {
+		"name", "argstr", "retstr", "retval", "probe", "function", "global", "private", "if", "else", "for",
+		"foreach", "in", "limit", "return", "delete", "while", "break", "continue", "next", "try", "catch",
+		"string", "long",
+	};
+	for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++)
+		if (!strcmp(field, taken[i]))
+			return arena_printf(s->arena, "%s_str", field);
+	return field;
+}
+
+/* The entry statements of a call SystemTap has no format of its own for,
+ * from its tracepoint's fields, as text. */
+static char *make_generic(Session *s, Sc *sc, TpFormat *fmt)
+{
+	char *body = "", *fmts = "", *args = "";
+	for (int i = 0; i < fmt->nfields; i++) {
+		const TpField *f = &fmt->fields[i];
+		if (f->is_common || !strcmp(f->name, "__syscall_nr"))
+			continue;
+		const char *v = var_name(s, f->name), *expr, *conv, *arg = v;
+		switch (arg_kind(f)) {
+		case ARG_STRING:
+			expr = arena_printf(s->arena, "user_string_quoted($%s)", f->name);
+			conv = "%s";
+			break;
+		case ARG_POINTER:
+			expr = arena_printf(s->arena, "$%s", f->name);
+			conv = "%p";
+			break;
+		case ARG_INT:
+			expr = arena_printf(s->arena, "__int32($%s)", f->name);
+			conv = "%d";
+			break;
+		case ARG_UINT:
+			expr = arena_printf(s->arena, "__uint32($%s)", f->name);
+			conv = "%u";
+			break;
+		case ARG_MODE:
+			expr = arena_printf(s->arena, "__uint32($%s)", f->name);
+			conv = "%s"; /* octal: C's %#o, which bpf_snprintf lacks */
+			arg = arena_printf(s->arena, "__sc_octal(%s)", v);
+			break;
+		case ARG_FLAGS:
+			expr = arena_printf(s->arena, "__uint32($%s)", f->name);
+			conv = "0x%x";
+			break;
+		case ARG_LONG:
+			expr = arena_printf(s->arena, "$%s", f->name);
+			conv = "%d";
+			break;
+		case ARG_ULONG: default:
+			expr = arena_printf(s->arena, "$%s", f->name);
+			conv = "%u";
+			break;
+		}
+		body = arena_printf(s->arena, "%s\t%s = %s\n", body, v, expr);
+		fmts = arena_printf(s->arena, "%s%s%s", fmts, *fmts ? ", " : "", conv);
+		args = arena_printf(s->arena, "%s, %s", args, arg);
+	}
+	if (*fmts)
+		return arena_printf(s->arena, "%s\targstr = sprintf(\"%s\"%s)\n", body, fmts, args);
+	return arena_printf(s->arena, "%s\targstr = \"\"\n", body);
+}
+
+/* Every statement of the call's entry (ret 0) or return (ret 1) prologue,
+ * and the variables it sets; NULL after a diagnostic. */
+static Node *prologue(Session *s, Sc *sc, int ret)
+{
+	if (sc->prologue[ret])
+		return sc->prologue[ret];
+	Script *file = NULL;
+	Probe *lib = library_format(s, sc->event, ret, &file);
+	char *text;
+	if (ret) {
+		text = arena_printf(s->arena, "probe never {\n\tname = \"%s\"\n\tretval = $return\n%s}\n", sc->name,
+		                    lib ? "" : "\tretstr = return_str(1, retval)\n");
+	} else if (lib) {
+		text = arena_printf(s->arena, "probe never {\n\tname = \"%s\"\n}\n", sc->name);
+	} else {
+		TpFormat *fmt = call_format(s, sc, 0);
+		if (!tracefs_fields(s, fmt)) {
+			diag_at(DIAG_ERROR, "semantic error", NULL, "cannot read the format of tracepoint syscalls:sys_enter_%s",
+			        sc->event);
+			return NULL;
+		}
+		text = arena_printf(s->arena, "probe never {\n\tname = \"%s\"\n%s}\n", sc->name, make_generic(s, sc, fmt));
+	}
+	Node *blk = parse_body(s, arena_printf(s->arena, "syscall.%s%s", sc->name, ret ? ".return" : ""), text);
+	if (!blk)
+		return NULL;
+	if (lib) {
+		file->used = true;
+		for (int i = 0; i < lib->body->body.n; i++)
+			nodelist_add(s->arena, &blk->body, ast_clone(s->arena, lib->body->body.v[i]));
+	}
+	VarScan vs = { s, NULL, 0, 0 };
+	for (int i = 0; i < blk->body.n; i++)
+		walk(blk->body.v[i], note_var, &vs);
+	sc->vars[ret] = vs.v;
+	sc->nvars[ret] = vs.n;
+	sc->prologue[ret] = blk;
+	return blk;
+}
+
+/* ------------------------------------------------------------ the point */
+
+typedef struct ScPoint {
+	const char *pattern;
+	bool is_return;
+	const SrcLoc *loc;        /* of the name */
+} ScPoint;
+
+static int parse_point(const ProbePoint *pp, ScPoint *p)
+{
+	const PPComp *c = pp->comps;
+	if (pp->ncomps < 2 || c[1].arg) {
+		diag_at(DIAG_ERROR, "semantic error", pp->ncomps < 2 ? &c[0].loc : &c[1].loc,
+		        "no match for probe point: a system call is named as %s.NAME or %s.NAME.return", c[0].name,
+		        c[0].name);
+		return -1;
+	}
+	if (pp->ncomps > 3 || (pp->ncomps == 3 && (c[2].arg || strcmp(c[2].name, "return")))) {
+		const PPComp *bad = &c[pp->ncomps == 3 ? 2 : 3];
+		diag_at(DIAG_ERROR, "semantic error", &bad->loc,
+		        "no match for probe point: a system call probe takes .return, not '.%s'", bad->name);
+		return -1;
+	}
+	p->pattern = c[1].name;
+	p->is_return = pp->ncomps == 3;
+	p->loc = &c[1].loc;
+	return 0;
+}
+
+static bool is_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+static bool call_matches(const Sc *sc, const char *pattern)
+{
+	if (fnmatch(pattern, sc->name, 0) == 0)
+		return true;
+	/* the tracepoints' own name, when SystemTap's differs */
+	return !is_glob(pattern) && !strcmp(pattern, sc->event);
+}
+
+static int distance(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	if (n > 48 || m > 48)
+		return 99;
+	int d[49][49];
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= m; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= n; i++)
+		for (size_t j = 1; j <= m; j++) {
+			int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < c)
+				c = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < c)
+				c = d[i][j - 1] + 1;
+			d[i][j] = c;
+		}
+	return d[n][m];
+}
+
+/* No call matches: say so, with the nearest names. */
+static void no_match(Session *s, const ProbePoint *pp, const ScPoint *p)
+{
+	const char *fam = pp->comps[0].name, *ret = p->is_return ? ".return" : "";
+	int best = 4;
+	for (int i = 0; i < T.n; i++) {
+		int d = distance(p->pattern, T.v[i].name);
+		if (d < best)
+			best = d;
+	}
+	char *sugg = NULL;
+	int nsugg = 0;
+	for (int i = 0; i < T.n && best < 4 && nsugg < 3; i++)
+		if (distance(p->pattern, T.v[i].name) == best) {
+			const char *one = arena_printf(s->arena, "'%s.%s%s'", fam, T.v[i].name, ret);
+			sugg = sugg ? arena_printf(s->arena, "%s or %s", sugg, one) : (char *)one;
+			nsugg++;
+		}
+	const char *what = is_glob(p->pattern) ? "no system call matches" : "no system call is named";
+	if (sugg)
+		diag_at(DIAG_ERROR, "semantic error", p->loc,
+		        "no match for probe point '%s.%s%s': %s '%s' (did you mean %s?)", fam, p->pattern, ret, what,
+		        p->pattern, sugg);
+	else
+		diag_at(DIAG_ERROR, "semantic error", p->loc, "no match for probe point '%s.%s%s': %s '%s'", fam,
+		        p->pattern, ret, what, p->pattern);
+}
+
+static char *point_text(Session *s, const ProbePoint *pp)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return "?";
+	ProbePoint one = *pp;
+	one.next = NULL;
+	one.cond = NULL;
+	one.optional = one.sufficient = false;
+	ast_print_probe_point(f, &one);
+	fclose(f);
+	char *r = arena_strdup(s->arena, buf ? buf : "?");
+	free(buf);
+	return r;
+}
+
+/* The instance more() just made: its concrete point, its name for pp()
+ * and what -l and -p2 call it. */
+static void name_instance(Session *s, ProbeInst *made, const ProbePoint *pattern, const char *chain,
+                          const char *call, const TpFormat *fmt)
+{
+	ProbePoint *pp = arena_alloc(s->arena, sizeof *pp);
+	*pp = *pattern;
+	pp->comps = arena_alloc(s->arena, sizeof(PPComp) * (size_t)pp->ncomps);
+	memcpy(pp->comps, pattern->comps, sizeof(PPComp) * (size_t)pp->ncomps);
+	if (call)
+		pp->comps[1].name = call;
+	made->pp = pp;
+	const char *alias = point_text(s, pp);
+	made->alias_chain = chain ? arena_printf(s->arena, "%s -> %s", chain, alias) : alias;
+	made->pp_text = arena_printf(s->arena, "kernel.trace(\"%s:%s\")", fmt->system, fmt->event);
+}
+
+/* ------------------------------------------------------------ shared programs */
+
+/* Does embedded code loop (jump back to a label above)? */
+static bool code_loops(const char *code)
+{
+	const char *labels[64];
+	size_t lens[64];
+	int n = 0;
+	for (const char *line = code; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		while (*line == ' ' || *line == '\t')
+			line++;
+		size_t id = strspn(line, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+		if (id && line[id] == ':' && n < 64) {
+			labels[n] = line;
+			lens[n++] = id;
+		} else if (line[0] == 'j') {
+			/* "jlt $i, 64, more": the target is the last word */
+			const char *end = line + strcspn(line, "\n#");
+			while (end > line && (end[-1] == ' ' || end[-1] == '\t'))
+				end--;
+			const char *w = end;
+			while (w > line && w[-1] != ' ' && w[-1] != ',' && w[-1] != '\t')
+				w--;
+			for (int i = 0; i < n; i++)
+				if ((size_t)(end - w) == lens[i] && !strncmp(w, labels[i], lens[i]))
+					return true;
+		}
+	}
+	return false;
+}
+
+/* About how many instructions the kernel's verifier walks for n, from
+ * measures of the tapsets' functions: a loop over a string's characters
+ * (user_string_quoted's) costs some 30000, a chain of tests 10 or so per
+ * node.  Shared programs are cut by it. */
+static long cost(Session *s, const Node *n, int depth)
+{
+	if (!n || depth > 16)
+		return 0;
+	long c = 12;
+	if (n->kind == AST_CALL) {
+		FuncDecl *d = sema_find_func(s, n->name, n->args.n);
+		if (d && d->fn->body)
+			c += cost(s, d->fn->body, depth + 1);
+		else if (d && d->fn->code)
+			c += code_loops(d->fn->code) ? 9 * (long)strlen(d->fn->code) : (long)strlen(d->fn->code) / 4;
+		else
+			c += 60; /* sprintf and the like */
+	}
+	const Node *kids[] = { n->lhs, n->rhs, n->cond, n->init, n->step, n->then, n->els, n->value, n->limit };
+	for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++)
+		c += cost(s, kids[i], depth);
+	for (int i = 0; i < n->args.n; i++)
+		c += cost(s, n->args.v[i], depth);
+	for (int i = 0; i < n->body.n; i++)
+		c += cost(s, n->body.v[i], depth);
+	/* a loop is walked once per round */
+	if (n->kind == AST_FOR || n->kind == AST_WHILE)
+		c *= 8;
+	return c;
+}
+
+typedef struct CallCount {
+	int calls;
+} CallCount;
+
+static void count_call(Node *n, void *ctx)
+{
+	((CallCount *)ctx)->calls += n->kind == AST_CALL;
+}
+
+/* In a shared program, the fields of each call are those of raw_syscalls'
+ * args: $pid in kill's prologue becomes $kill:pid (see target_sc). */
+typedef struct Rename {
+	Session *s;
+	const char *event;
+} Rename;
+
+static void qualify_target(Node *n, void *ctx)
+{
+	Rename *r = ctx;
+	if (n->kind == AST_TARGET && strcmp(n->name, "return") && !strchr(n->name, ':'))
+		n->name = arena_printf(r->s->arena, "%s:%s", r->event, n->name);
+}
+
+static Node *stmt_assign(Session *s, const char *var, Node *value, SrcLoc loc)
+{
+	Node *st = ast_new(s->arena, AST_EXPR_STMT, loc);
+	st->lhs = ast_binary(s->arena, AST_ASSIGN, OP_ASSIGN, ast_var(s->arena, var, loc), value, loc);
+	return st;
+}
+
+typedef struct Leaf {
+	int nr;
+	Node *body;               /* the call's prologue */
+} Leaf;
+
+/* Calls v[lo, hi) by number: a tree of comparisons of __syscall_nr, its
+ * leaves the prologues; a number that is none of them ends the probe. */
+static Node *dispatch(Session *s, Leaf *v, int lo, int hi, SrcLoc loc)
+{
+	Node *nr = ast_var(s->arena, "__syscall_nr", loc);
+	if (hi - lo <= 3) {
+		Node *els = ast_new(s->arena, AST_NEXT, loc);
+		for (int i = hi - 1; i >= lo; i--) {
+			Node *iff = ast_new(s->arena, AST_IF, loc);
+			iff->cond = ast_binary(s->arena, AST_COMPARE, OP_EQ, ast_clone(s->arena, nr),
+			                       ast_num(s->arena, v[i].nr, loc), loc);
+			iff->then = v[i].body;
+			iff->els = els;
+			els = iff;
+		}
+		return els;
+	}
+	int mid = (lo + hi) / 2;
+	Node *iff = ast_new(s->arena, AST_IF, loc);
+	iff->cond = ast_binary(s->arena, AST_COMPARE, OP_LT, nr, ast_num(s->arena, v[mid].nr, loc), loc);
+	iff->then = dispatch(s, v, lo, mid, loc);
+	iff->els = dispatch(s, v, mid, hi, loc);
+	return iff;
+}
+
+static int by_nr(const void *a, const void *b)
+{
+	return ((const Leaf *)a)->nr - ((const Leaf *)b)->nr;
+}
+
+/* Variables replaced by their values (shared programs). */
+typedef struct Subst {
+	Names names;
+	Node **values;
+	int cap;
+} Subst;
+
+static Node *subst_find(const Subst *m, const char *name)
+{
+	for (int i = m->names.n - 1; i >= 0; i--)
+		if (m->names.v[i] && !strcmp(m->names.v[i], name))
+			return m->values[i];
+	return NULL;
+}
+
+/* n (a copy) with each variable of m replaced by a copy of its value,
+ * except where it is assigned. */
+static Node *inline_vars(Session *s, Node *n, const Subst *m)
+{
+	if (!n)
+		return NULL;
+	if (n->kind == AST_VAR) {
+		Node *v = subst_find(m, n->name);
+		return v ? ast_clone(s->arena, v) : n;
+	}
+	bool assigns = (n->kind == AST_ASSIGN || n->kind == AST_INCDEC) && n->lhs && n->lhs->kind == AST_VAR;
+	if (!assigns)
+		n->lhs = inline_vars(s, n->lhs, m);
+	Node **kids[] = { &n->rhs, &n->cond, &n->init, &n->step, &n->then, &n->els, &n->value, &n->limit };
+	for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++)
+		*kids[i] = inline_vars(s, *kids[i], m);
+	for (int i = 0; i < n->args.n; i++)
+		n->args.v[i] = inline_vars(s, n->args.v[i], m);
+	for (int i = 0; i < n->body.n; i++)
+		n->body.v[i] = inline_vars(s, n->body.v[i], m);
+	return n;
+}
+
+/* A call's prologue in a shared program: what the body uses, the other
+ * variables replaced by their values, so that the program's locals are
+ * the body's alone (the calls name theirs alike with different types:
+ * unlink's pathname is a string, unlinkat's an address). */
+static Node *shared_prologue(Session *s, Sc *sc, int ret, const Names *need)
+{
+	Node *el = elide(s, sc->prologue[ret], need);
+	Node *blk = ast_new(s->arena, AST_BLOCK, el->loc);
+	Subst m = { 0 };
+	for (int i = 0; i < el->body.n; i++) {
+		Node *st = el->body.v[i], *e = st->kind == AST_EXPR_STMT ? st->lhs : NULL;
+		if (e && e->kind == AST_ASSIGN && e->op == OP_ASSIGN && e->lhs->kind == AST_VAR &&
+		    !names_has(need, e->lhs->name)) {
+			Node *value = inline_vars(s, e->rhs, &m);
+			names_add(s->arena, &m.names, e->lhs->name);
+			if (m.names.n > m.cap) {
+				m.values = arena_grow(s->arena, m.values, &m.cap, m.names.n, sizeof *m.values);
+			}
+			/* (names_add keeps one entry per name: find it) */
+			for (int k = 0; k < m.names.n; k++)
+				if (!strcmp(m.names.v[k], e->lhs->name))
+					m.values[k] = value;
+			continue;
+		}
+		/* anything else assigned stays a variable */
+		Uses set = { s->arena, { 0 }, false };
+		walk(st, note_assigned, &set);
+		for (int k = 0; k < m.names.n; k++)
+			if (names_has(&set.vars, m.names.v[k]))
+				m.names.v[k] = "";
+		nodelist_add(s->arena, &blk->body, inline_vars(s, st, &m));
+	}
+	return blk;
+}
+
+typedef struct Typed {
+	Names names;
+	TypeKind *types;
+	int cap;
+} Typed;
+
+/* Do the variables the prologue assigns have the types they have in the
+ * programs's other prologues (seen)?  Adds them to seen. */
+static bool types_agree(Session *s, Sc *sc, int ret, Node *pro, Typed *seen)
+{
+	Uses set = { s->arena, { 0 }, false };
+	walk(pro, note_assigned, &set);
+	for (int i = 0; i < set.vars.n; i++) {
+		TypeKind t = TY_LONG;
+		for (int j = 0; j < sc->nvars[ret]; j++)
+			if (!strcmp(sc->vars[ret][j].name, set.vars.v[i]))
+				t = sc->vars[ret][j].type;
+		int k = 0;
+		while (k < seen->names.n && strcmp(seen->names.v[k], set.vars.v[i]))
+			k++;
+		if (k < seen->names.n) {
+			if (seen->types[k] != t)
+				return false;
+			continue;
+		}
+		names_add(s->arena, &seen->names, set.vars.v[i]);
+		seen->types = arena_grow(s->arena, seen->types, &seen->cap, seen->names.n, sizeof *seen->types);
+		seen->types[k] = t;
+	}
+	return true;
+}
+
+typedef void (*MoreFn)(Session *, ProbeInst *, const char *, void *);
+
+/* Shared programs for the calls v[0, n), each with the prologues of as
+ * many calls as SHARED_BUDGET allows; false (and nothing made) when the
+ * prologues' variables differ in type. */
+static bool make_shared(Session *s, ProbeInst *inst, MoreFn more, const ProbePoint *pattern, const char *chain,
+                        Sc **v, int n, int ret, const Names *need)
+{
+	SrcLoc loc = pattern->loc;
+	Leaf *leaves = arena_alloc(s->arena, sizeof *leaves * (size_t)n);
+	Typed seen = { 0 };
+	for (int i = 0; i < n; i++) {
+		Node *body = shared_prologue(s, v[i], ret, need);
+		if (!types_agree(s, v[i], ret, body, &seen))
+			return false;
+		Rename r = { s, v[i]->event };
+		walk(body, qualify_target, &r);
+		leaves[i] = (Leaf){ v[i]->nr, body };
+	}
+	/* chunks of neighbouring numbers */
+	qsort(leaves, (size_t)n, sizeof *leaves, by_nr);
+	long *costs = arena_alloc(s->arena, sizeof *costs * (size_t)n);
+	bool *calling = arena_alloc(s->arena, sizeof *calling * (size_t)n);
+	for (int i = 0; i < n; i++) {
+		costs[i] = cost(s, leaves[i].body, 0);
+		CallCount cc = { 0 };
+		walk(leaves[i].body, count_call, &cc);
+		calling[i] = cc.calls > 0;
+	}
+	Node *user = inst->body;
+	ScInst *d = arena_alloc(s->arena, sizeof *d);
+	d->is_return = ret;
+	d->fmt = T.raw[ret];
+	for (int lo = 0; lo < n;) {
+		int hi = lo, ncalling = 0;
+		long sum = 0;
+		while (hi < n && (hi == lo || (sum + costs[hi] <= SHARED_BUDGET && ncalling + calling[hi] <= SHARED_CALLING))) {
+			ncalling += calling[hi];
+			sum += costs[hi++];
+		}
+		Node *blk = ast_new(s->arena, AST_BLOCK, loc);
+		Node *id = ast_new(s->arena, AST_TARGET, loc);
+		id->name = "id";
+		nodelist_add(s->arena, &blk->body, stmt_assign(s, "__syscall_nr", id, loc));
+		nodelist_add(s->arena, &blk->body, dispatch(s, leaves, lo, hi, loc));
+		nodelist_add(s->arena, &blk->body, user);
+		inst->body = blk;
+		more(s, inst, "*", d);
+		name_instance(s, s->probes[s->nprobes - 1], pattern, chain, NULL, d->fmt);
+		lo = hi;
+	}
+	inst->body = user;
+	return true;
+}
+
+/* ------------------------------------------------------------ resolve */
+
+static int resolve_sc(Session *s, ProbeInst *inst, MoreFn more)
+{
+	if (inst->pdata) /* made below */
+		return 0;
+	ScPoint p;
+	if (parse_point(inst->pp, &p) < 0)
+		return -1;
+	if (list_calls(s) < 0) {
+		diag_at(DIAG_ERROR, "semantic error", p.loc,
+		        "cannot list the system calls' tracepoints in %s/events/syscalls (is tracefs mounted?)", s->tracefs);
+		return -1;
+	}
+	int ret = p.is_return;
+	Sc **m = arena_alloc(s->arena, sizeof *m * (size_t)(T.n + 1));
+	int nm = 0;
+	for (int i = 0; i < T.n; i++)
+		if (call_matches(&T.v[i], p.pattern))
+			m[nm++] = &T.v[i];
+	if (nm == 0) {
+		if (inst->pp->optional)
+			return 1;
+		no_match(s, inst->pp, &p);
+		return -1;
+	}
+	/* -l and -L (listing.c) make each point and read nothing more */
+	const Source *src = src_get(inst->pp->loc.file);
+	bool listing = src && !strcmp(src->name, "<listing>");
+	ProbePoint *pattern = inst->pp;
+	const char *chain = inst->alias_chain;
+	Node *user = inst->body;
+	Uses uses = { s->arena, { 0 }, false };
+	walk(user, note_use, &uses);
+
+	/* shared programs for the calls with a number, when the body allows */
+	int nshared = 0;
+	if (!listing && nm > SHARED_MIN && !uses.targets) {
+		if (!T.raw[ret]) {
+			TpFormat *raw = tracefs_format(s, "raw_syscalls", ret ? "sys_exit" : "sys_enter");
+			if (raw && find_field(raw, "id") && find_field(raw, ret ? "ret" : "args"))
+				T.raw[ret] = raw;
+		}
+		Sc **shared = arena_alloc(s->arena, sizeof *shared * (size_t)nm);
+		for (int i = 0; i < nm && T.raw[ret]; i++)
+			if (m[i]->nr >= 0) {
+				if (!prologue(s, m[i], ret))
+					return -1;
+				shared[nshared++] = m[i];
+			}
+		if (nshared > SHARED_MIN && make_shared(s, inst, more, pattern, chain, shared, nshared, ret, &uses.vars)) {
+			/* the calls without a number get their own programs */
+			int k = 0;
+			for (int i = 0; i < nm; i++)
+				if (m[i]->nr < 0)
+					m[k++] = m[i];
+			nm = k;
+		} else {
+			nshared = 0;
+		}
+	}
+
+	/* one program per call */
+	for (int i = 0; i < nm; i++) {
+		Sc *sc = m[i];
+		ScInst *d = arena_alloc(s->arena, sizeof *d);
+		d->sc = sc;
+		d->is_return = ret;
+		d->fmt = call_format(s, sc, ret);
+		Node *blk = ast_new(s->arena, AST_BLOCK, user->loc);
+		if (!listing) {
+			Node *pro = prologue(s, sc, ret);
+			if (!pro)
+				return -1;
+			nodelist_add(s->arena, &blk->body, s->no_elide ? ast_clone(s->arena, pro) : elide(s, pro, &uses.vars));
+		}
+		nodelist_add(s->arena, &blk->body, user);
+		inst->body = blk;
+		more(s, inst, sc->name, d);
+		name_instance(s, s->probes[s->nprobes - 1], pattern, chain, sc->name, d->fmt);
+	}
+	inst->body = user;
+	return 1; /* every instance was made through more() */
+}
+
+/* ------------------------------------------------------------ $variables */
+
+static int field_target(Session *s, ProbeInst *inst, TpFormat *fmt, Node *n, const char *field, Access *acc)
+{
+	ProbeInst tp = *inst;
+	tp.pdata = fmt;
+	Node copy = *n;
+	copy.name = field;
+	return provider_tracepoint.target(s, &tp, &copy, acc);
+}
+
+static int target_sc(Session *s, ProbeInst *inst, Node *n, Access *acc)
+{
+	ScInst *d = inst->pdata;
+	const char *colon = strchr(n->name, ':');
+	if (colon) {
+		/* $EVENT:FIELD of a shared program: the field's place in the
+		 * call's own format, which is its place among raw_syscalls' args */
+		Sc *sc = find_event(arena_strndup(s->arena, n->name, (size_t)(colon - n->name)));
+		TpFormat *fmt = sc ? call_format(s, sc, 0) : NULL;
+		if (!fmt || !tracefs_fields(s, fmt)) {
+			diag_at(DIAG_ERROR, "semantic error", &n->loc, "cannot read the format of the tracepoint of '$%s'",
+			        n->name);
+			return -1;
+		}
+		if (field_target(s, inst, fmt, n, colon + 1, acc) < 0)
+			return -1;
+		const TpField *first = first_arg(fmt), *args = find_field(d->fmt, "args");
+		if (!first || !args)
+			return -1;
+		acc->off = args->off + (acc->off - first->off);
+		return 0;
+	}
+	if (!d->sc && !strcmp(n->name, "id")) /* the shared programs' call number */
+		return field_target(s, inst, d->fmt, n, "id", acc);
+	if (d->is_return) {
+		if (strcmp(n->name, "return")) {
+			diag_at(DIAG_ERROR, "semantic error", &n->loc,
+			        "unresolved target-symbol expression '$%s': a system call's .return probe has only '$return'",
+			        n->name);
+			return -1;
+		}
+		return field_target(s, inst, d->fmt, n, "ret", acc);
+	}
+	if (!strcmp(n->name, "return")) {
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "'$return' is only available in .return probes");
+		return -1;
+	}
+	if (!d->sc) {
+		diag_at(DIAG_ERROR, "semantic error", &n->loc,
+		        "'$%s' names no single argument here: the calls this probe matches share one program", n->name);
+		return -1;
+	}
+	return field_target(s, inst, d->fmt, n, n->name, acc);
+}
+
+static const char *sc_section(const ProbeInst *inst, Arena *a)
+{
+	const ScInst *d = inst->pdata;
+	return arena_printf(a, "tracepoint/%s/%s", d->fmt->system, d->fmt->event);
+}
+
+static const char *sc_attach(const ProbeInst *inst)
+{
+	const ScInst *d = inst->pdata;
+	static char buf[512];
+	snprintf(buf, sizeof buf, "%s:%s", d->fmt->system, d->fmt->event);
+	return buf;
+}
+
+/* -L: the prologue's variables, as stap lists them, then the tracepoint's. */
+static const char *sc_vars(Session *s, const ProbeInst *inst)
+{
+	const ScInst *d = inst->pdata;
+	if (!d->sc)
+		return "";
+	int ret = d->is_return;
+	char *out = "";
+	if (prologue(s, d->sc, ret))
+		for (int i = 0; i < d->sc->nvars[ret]; i++)
+			out = arena_printf(s->arena, "%s%s%s:%s", out, *out ? " " : "", d->sc->vars[ret][i].name,
+			                   type_name(d->sc->vars[ret][i].type));
+	const char *fields;
+	if (ret) {
+		fields = "$return:long";
+	} else {
+		ProbeInst tp = *inst;
+		tp.pdata = d->fmt;
+		fields = provider_tracepoint.list_vars(s, &tp);
+		const char *nr = "$__syscall_nr:long";
+		if (!strncmp(fields, nr, strlen(nr)))
+			fields += strlen(nr) + (fields[strlen(nr)] == ' ');
+	}
+	if (*fields)
+		out = arena_printf(s->arena, "%s%s%s", out, *out ? " " : "", fields);
+	return out;
+}
+
+const Provider provider_syscall = {
+	.name = "syscall", .matches = match_sc, .resolve = resolve_sc, .target = target_sc,
+	.abi_kind = BSTAP_PROBE_TRACEPOINT, .prog_type = BPF_PROG_TYPE_TRACEPOINT,
+	.section = sc_section, .attach_target = sc_attach, .list_vars = sc_vars,
+	.library = "__syscall.*",
+};
