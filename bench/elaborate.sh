@@ -57,8 +57,9 @@ median() { awk -v l="$1" '$1 == l { print $3; exit }' "$2"; }
 {
 	echo "# Pass 2 and listing speed: bstap against stap and bpftrace"
 	echo
-	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(uname -r), $(nproc) CPUs; $("$BSTAP" -V 2>/dev/null)" \
-		"${STAP:+; $("$STAP" -V 2>&1 | head -1)}${BPFTRACE:+; $("$BPFTRACE" --version 2>&1 | head -1)}."
+	printf '%s, kernel %s, %s CPUs; %s%s%s.\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(uname -r)" "$(nproc)" \
+		"$("$BSTAP" -V 2>/dev/null)" "${STAP:+; $("$STAP" -V 2>&1 | head -1)}" \
+		"${BPFTRACE:+; $("$BPFTRACE" --version 2>&1 | head -1)}"
 	echo "Wall times are medians of paired rounds from the bench kit's benchrun (fork to reap, the ~2 ms"
 	echo "launch floor included); a ratio is the median of the per-round ratios, above 1 when bstap is faster."
 	echo

@@ -162,7 +162,7 @@ while IFS= read -r f; do
 		on && /^[ \t]*at: [^ ]+:[0-9]+:[0-9]+$/ { at = 1 }
 		on && at && /^[ \t]*\^/ { print "yes"; exit }' "$scratch/err")
 	if [ $rc = 0 ]; then
-		result=ok
+		result=ok first=""
 	elif [ $rc = 124 ] || [ $rc = 137 ]; then
 		result=hang first="no answer in ${TIMEOUT}s"
 	elif [ $rc -gt 128 ]; then

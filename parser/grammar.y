@@ -1323,7 +1323,7 @@ static int yyreport_syntax_error(const yypcontext_t *pc, ParseCtx *ctx)
 		return 0;
 	}
 	if (!strcmp(yysymbol_name(la), "','") && has_sym(exp, n, YYSYMBOL_IN) &&
-	    expects(exp, n, "'='") && !expects(exp, n, "','")) {
+	    expects(exp, n, "'='") && !expects(exp, n, "','") && !expects(exp, n, "'*'")) {
 		perr(ctx, loc, "expected 'in' before ','; several keys go in brackets: [k1, k2]");
 		return 0;
 	}

@@ -28,7 +28,12 @@ int sema_list(Session *s, const char *pattern, bool with_vars, FILE *out)
 	s->user = parse_source(s->arena, src, &s->env);
 	if (!s->user || diag_errors() || tap_load(s) < 0)
 		return 1;
-	if (sema_resolve(s) < 0 && s->nprobes == 0)
+	/* a pattern that matches nothing lists nothing, as stap: the
+	 * resolver's complaints about it are not shown */
+	diag_quiet_begin();
+	int rc = sema_resolve(s);
+	diag_quiet_end();
+	if (rc < 0 && s->nprobes == 0)
 		return 1;
 	/* sorted and once each, as stap lists them */
 	Listed *v = arena_alloc(s->arena, sizeof *v * (size_t)(s->nprobes + 1));

@@ -724,8 +724,9 @@ static void no_match(Session *s, const ProbePoint *pp)
 		for (Alias *al = aliases; al; al = al->next)
 			if (alias_matches(&head, al->name)) {
 				diag_at(DIAG_ERROR, "semantic error", &pp->comps[k].loc,
-				        "no match for probe point '%s': '%s' is a probe alias, and suffixes after an alias "
-				        "are not supported yet", name, pp_to_text(s->arena, al->name));
+				        "no match for probe point '%s': no such alias, and '%s' after alias '%s' (an alias "
+				        "suffix) is not supported yet", name, dn + strlen(dotted(s->arena, &head)),
+				        pp_to_text(s->arena, al->name));
 				return;
 			}
 	}

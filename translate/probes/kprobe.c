@@ -156,13 +156,24 @@ static void cand_add(KpCands *c, const char *name, const char *module, bool real
 	                         real };
 }
 
-/* Text symbols of /proc/kallsyms: those of `module` (a glob; NULL for
- * vmlinux) whose name matches c->pattern.  -1 when it cannot be read. */
-static int ksyms(KpCands *c, const char *module)
+/* The text symbols of /proc/kallsyms, read once per run: a script may ask
+ * for hundreds of names, and the file is ~10 MB of text. */
+typedef struct KSym {
+	const char *name, *module; /* module NULL for vmlinux */
+} KSym;
+
+static KSym *ksym_cache;
+static int nksyms, capksyms;
+static bool ksyms_read, ksyms_failed;
+
+static void ksyms_load(Session *s)
 {
+	ksyms_read = true;
 	FILE *f = fopen("/proc/kallsyms", "re");
-	if (!f)
-		return -1;
+	if (!f) {
+		ksyms_failed = true;
+		return;
+	}
 	char *line = NULL;
 	size_t cap = 0;
 	while (getline(&line, &cap, f) > 0) {
@@ -173,13 +184,28 @@ static int ksyms(KpCands *c, const char *module)
 			continue;
 		if (strchr(name, '.') || !strncmp(name, "__pfx_", 6) || !strncmp(name, "__cfi_", 6))
 			continue; /* compiler-made pieces (.cold, .isra) and padding */
-		if (module ? !*mod || fnmatch(module, mod, 0) : *mod != 0)
-			continue;
-		if (fnmatch(c->pattern, name, 0) == 0)
-			cand_add(c, name, *mod ? mod : NULL, true);
+		ksym_cache = arena_grow(s->arena, ksym_cache, &capksyms, nksyms + 1, sizeof *ksym_cache);
+		ksym_cache[nksyms++] = (KSym){ arena_strdup(s->arena, name), *mod ? arena_strdup(s->arena, mod) : NULL };
 	}
 	free(line);
 	fclose(f);
+}
+
+/* Text symbols of /proc/kallsyms: those of `module` (a glob; NULL for
+ * vmlinux) whose name matches c->pattern.  -1 when it cannot be read. */
+static int ksyms(KpCands *c, const char *module)
+{
+	if (!ksyms_read)
+		ksyms_load(c->s);
+	if (ksyms_failed)
+		return -1;
+	for (int i = 0; i < nksyms; i++) {
+		const KSym *k = &ksym_cache[i];
+		if (module ? !k->module || fnmatch(module, k->module, 0) : k->module != NULL)
+			continue;
+		if (fnmatch(c->pattern, k->name, 0) == 0)
+			cand_add(c, k->name, k->module, true);
+	}
 	return c->n;
 }
 

@@ -10,9 +10,8 @@
  *   return: name = "NAME"; retval = $return; retstr = return_str(1, retval)
  *
  * The entry variables of the calls SystemTap shows in its own way are the
- * body of an alias __syscall.EVENT in tapsets/syscalls.stp (a
- * __syscall.EVENT.return alias there replaces the retstr line); those of
- * the others are made from the tracepoint's format (make_generic): an int
+ * body of an alias __syscall.EVENT in tapsets/syscalls.stp; those of the
+ * others are made from the tracepoint's format (make_generic): an int
  * as a number, a pointer in hexadecimal, a file name quoted.  Nothing is
  * read before a script names a call: the list of calls is one directory
  * of tracefs, a format file is read when its call is used, and -l reads
@@ -331,14 +330,13 @@ static Node *parse_body(Session *s, const char *what, const char *text)
 	return sc->probes->body;
 }
 
-/* The alias __syscall.EVENT[.return] of tapsets/syscalls.stp, or NULL. */
-static Probe *library_format(Session *s, const char *event, int ret, Script **file)
+/* The alias __syscall.EVENT of tapsets/syscalls.stp, or NULL. */
+static Probe *library_format(Session *s, const char *event, Script **file)
 {
 	for (Script *t = s->tapsets; t; t = t->next)
 		for (Probe *p = t->probes; p; p = p->next)
 			for (ProbePoint *a = p->alias; a; a = a->next)
-				if (a->ncomps == 2 + ret && !strcmp(a->comps[0].name, "__syscall") &&
-				    !strcmp(a->comps[1].name, event) && (!ret || !strcmp(a->comps[2].name, "return"))) {
+				if (a->ncomps == 2 && !strcmp(a->comps[0].name, "__syscall") && !strcmp(a->comps[1].name, event)) {
 					*file = t;
 					return p;
 				}
@@ -467,11 +465,12 @@ static Node *prologue(Session *s, Sc *sc, int ret)
 	if (sc->prologue[ret])
 		return sc->prologue[ret];
 	Script *file = NULL;
-	Probe *lib = library_format(s, sc->event, ret, &file);
+	Probe *lib = ret ? NULL : library_format(s, sc->event, &file);
 	char *text;
 	if (ret) {
-		text = arena_printf(s->arena, "probe never {\n\tname = \"%s\"\n\tretval = $return\n%s}\n", sc->name,
-		                    lib ? "" : "\tretstr = return_str(1, retval)\n");
+		text = arena_printf(s->arena, "probe never {\n\tname = \"%s\"\n\tretval = $return\n"
+		                    "\tretstr = return_str(%d, retval)\n}\n",
+		                    sc->name, syscall_result_format(sc->event));
 	} else if (lib) {
 		text = arena_printf(s->arena, "probe never {\n\tname = \"%s\"\n}\n", sc->name);
 	} else {
@@ -870,8 +869,31 @@ static bool make_shared(Session *s, ProbeInst *inst, MoreFn more, const ProbePoi
 	SrcLoc loc = pattern->loc;
 	Leaf *leaves = arena_alloc(s->arena, sizeof *leaves * (size_t)n);
 	Typed seen = { 0 };
+	/* on return, the calls differ in name and retstr's base only: the
+	 * leaves set those, retval and retstr are made once after them */
+	Node *tail = NULL;
+	bool want_base = names_has(need, "retstr");
+	if (ret) {
+		Node *all = parse_body(s, "syscall.*.return",
+		                       "probe never {\n\tretval = $return\n"
+		                       "\tretstr = return_str(__syscall_retbase ? __syscall_retbase : 1, retval)\n}\n");
+		if (!all)
+			return false;
+		tail = elide(s, all, need);
+	}
 	for (int i = 0; i < n; i++) {
-		Node *body = shared_prologue(s, v[i], ret, need);
+		Node *body;
+		if (ret) {
+			body = ast_new(s->arena, AST_BLOCK, loc);
+			if (names_has(need, "name"))
+				nodelist_add(s->arena, &body->body,
+				             stmt_assign(s, "name", ast_str(s->arena, v[i]->name, strlen(v[i]->name), loc), loc));
+			int base = syscall_result_format(v[i]->event);
+			if (want_base && base != 1)
+				nodelist_add(s->arena, &body->body, stmt_assign(s, "__syscall_retbase", ast_num(s->arena, base, loc), loc));
+		} else {
+			body = shared_prologue(s, v[i], ret, need);
+		}
 		if (!types_agree(s, v[i], ret, body, &seen))
 			return false;
 		Rename r = { s, v[i]->event };
@@ -904,6 +926,8 @@ static bool make_shared(Session *s, ProbeInst *inst, MoreFn more, const ProbePoi
 		id->name = "id";
 		nodelist_add(s->arena, &blk->body, stmt_assign(s, "__syscall_nr", id, loc));
 		nodelist_add(s->arena, &blk->body, dispatch(s, leaves, lo, hi, loc));
+		if (tail)
+			nodelist_add(s->arena, &blk->body, ast_clone(s->arena, tail));
 		nodelist_add(s->arena, &blk->body, user);
 		inst->body = blk;
 		more(s, inst, "*", d);

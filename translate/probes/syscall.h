@@ -12,4 +12,8 @@ int syscall_number(const char *event);
  * event itself for most. */
 const char *syscall_stap_name(const char *event);
 
+/* The format of retstr for that call: 1 decimal, 2 hexadecimal, 3 octal
+ * (return_str()'s argument). */
+int syscall_result_format(const char *event);
+
 #endif

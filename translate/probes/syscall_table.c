@@ -120,3 +120,14 @@ const char *syscall_stap_name(const char *event)
 			return renames[i].name;
 	return event;
 }
+
+/* The base SystemTap shows a call's result in (return_str()'s format):
+ * addresses in hexadecimal, umask's mode in octal, else decimal. */
+int syscall_result_format(const char *event)
+{
+	if (!strcmp(event, "mmap") || !strcmp(event, "mremap"))
+		return 2;
+	if (!strcmp(event, "umask"))
+		return 3;
+	return 1;
+}
