@@ -29,28 +29,6 @@ static Alias *aliases;
 
 /* ------------------------------------------------------------ helpers */
 
-/* Edit distance, for "did you mean". */
-int sema_distance(const char *a, const char *b)
-{
-	size_t n = strlen(a), m = strlen(b);
-	if (n > 64 || m > 64)
-		return 99;
-	int d[65][65];
-	for (size_t i = 0; i <= n; i++)
-		d[i][0] = (int)i;
-	for (size_t j = 0; j <= m; j++)
-		d[0][j] = (int)j;
-	for (size_t i = 1; i <= n; i++)
-		for (size_t j = 1; j <= m; j++) {
-			int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-			if (d[i - 1][j] + 1 < c)
-				c = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < c)
-				c = d[i][j - 1] + 1;
-			d[i][j] = c;
-		}
-	return d[n][m];
-}
 
 /* One probe point as text (without its condition); with its '?' and '!'
  * when `marks` (elab_print.c shows points as the script wrote them). */
@@ -207,7 +185,7 @@ static const char *suggest_func(Session *s, const char *name)
 	/* one edit per four characters, one or two: "pstrace" is no "ftrace" */
 	int most = (int)strlen(name) / 4, bd = (most < 1 ? 1 : most > 2 ? 2 : most) + 1;
 	for (FuncDecl *d = s->funcs; d; d = d->next) {
-		int dd = sema_distance(name, d->name);
+		int dd = diag_distance(name, d->name);
 		if (dd < bd) {
 			bd = dd;
 			best = d->name;
@@ -693,7 +671,7 @@ static bool has_prefix(const char *s, const char *pre)
  * to three) and closer than *bd?  Then *bd is its distance. */
 static bool closer(const char *dn, const char *cand, int *bd)
 {
-	int d = sema_distance(dn, cand), most = (int)strlen(cand) / 3;
+	int d = diag_distance(dn, cand), most = (int)strlen(cand) / 3;
 	if (d > (most < 1 ? 1 : most > 3 ? 3 : most) || d >= *bd)
 		return false;
 	*bd = d;

@@ -194,9 +194,6 @@ struct ProbeInst {
  * instances, bind symbols and functions, then infer types.  0 or -1. */
 int sema_resolve(Session *s);
 
-/* Edit distance between two names, for "did you mean" (99 when long). */
-int sema_distance(const char *a, const char *b);
-
 /* Add a global the compiler made (entry.c's saved @entry values). */
 void sema_add_global(Session *s, Global *g);
 

@@ -316,7 +316,7 @@ static void want(Need *w, char kind, const char *name)
 	for (int i = 0; !found && kind == 'f' && i < w->nfiles; i++) {
 		TapFile *f = w->files[i];
 		for (int k = 0; !f->loaded && k < f->nnames; k++)
-			if (f->names[k].kind == 'f' && sema_distance(name, f->names[k].name) <= 2)
+			if (f->names[k].kind == 'f' && diag_distance(name, f->names[k].name) <= 2)
 				load(w, f);
 	}
 	for (int i = 0; i < w->nloaded; i++)
