@@ -62,6 +62,7 @@ struct Session {
 
 	BtfCache *btf;            /* kernel BTF, loaded on first use (btf.c) */
 	DwFile *dwfiles;          /* binaries opened by process probes (dwarf.c) */
+	struct ScTable *syscalls; /* the system calls, listed on first use (probes/syscall.c) */
 };
 
 void session_init(Session *s);
@@ -193,6 +194,10 @@ struct ProbeInst {
 /* Resolve the whole program: expand aliases, find providers, build probe
  * instances, bind symbols and functions, then infer types.  0 or -1. */
 int sema_resolve(Session *s);
+
+/* One probe point as text (without its condition); with its '?' and '!'
+ * when `marks` (resolve.c). */
+char *sema_point_text(Arena *a, const ProbePoint *pp, bool marks);
 
 /* Add a global the compiler made (entry.c's saved @entry values). */
 void sema_add_global(Session *s, Global *g);

@@ -24,8 +24,9 @@
  * (syscall_table.c) and `args` its arguments, at the same offsets as in
  * the call's own format: each program tells the calls apart by number (a
  * tree of comparisons whose leaves are the prologues), then runs the
- * user's body once.  Attaching and detaching 350 tracepoints takes half a
- * minute (each detach waits for an RCU grace period); a handful of
+ * user's body once; argstr is described by the leaves and made once after
+ * them (describe_argstr).  Attaching and detaching 350 tracepoints takes
+ * half a minute (each detach waits for an RCU grace period); a handful of
  * programs takes a moment.  The shared form needs what the per-call form
  * does not: the body names no target variable (a $var means a different
  * argument in each call), and each variable it uses has one type across
@@ -53,6 +54,13 @@
  * such prologues in a program. */
 #define SHARED_BUDGET 250000
 #define SHARED_CALLING 8
+/* With argstr described (describe_argstr): the 8-byte stack slots the
+ * formatter's functions may take in a program (piece_stack()); and the
+ * leaves' estimate, which bounds the compile time rather than the
+ * verifier's (a program of thousands of calls' leaves takes a second to
+ * allocate registers for). */
+#define SHARED_STACK 24
+#define SHARED_LEAVES 30000
 
 typedef struct Var {
 	const char *name;
@@ -75,38 +83,32 @@ typedef struct ScInst {
 	Sc *sc;                   /* NULL when shared */
 	bool is_return;
 	TpFormat *fmt;            /* the tracepoint it is attached to */
+	const char *alias;        /* "syscall.kill", for messages */
 } ScInst;
 
-/* The calls of the session, read once (sorted by SystemTap's name). */
-static struct {
-	Session *s;
+/* The calls of the session, read once (sorted by SystemTap's name):
+ * Session.syscalls. */
+struct ScTable {
 	Sc *v;
-	int n;
-	bool listed;
+	int n, cap;
 	TpFormat *raw[2];         /* raw_syscalls:sys_enter, sys_exit */
-} T;
+};
 
 static bool match_sc(const ProbePoint *pp)
 {
-	return pp->ncomps >= 1 && !pp->comps[0].arg &&
-	       (!strcmp(pp->comps[0].name, "syscall") || !strcmp(pp->comps[0].name, "nd_syscall"));
+	return pp->ncomps >= 1 && (!strcmp(pp->comps[0].name, "syscall") || !strcmp(pp->comps[0].name, "nd_syscall"));
 }
 
 /* ------------------------------------------------------------ the calls */
 
-typedef struct Listing {
-	Session *s;
-	int cap;
-} Listing;
-
 static void add_call(const char *system, const char *event, void *ctx)
 {
-	Listing *l = ctx;
-	Session *s = l->s;
+	Session *s = ctx;
+	struct ScTable *t = s->syscalls;
 	(void)system;
 	const char *ev = event + strlen("sys_enter_");
-	T.v = arena_grow(s->arena, T.v, &l->cap, T.n + 1, sizeof *T.v);
-	Sc *sc = &T.v[T.n++];
+	t->v = arena_grow(s->arena, t->v, &t->cap, t->n + 1, sizeof *t->v);
+	Sc *sc = &t->v[t->n++];
 	memset(sc, 0, sizeof *sc);
 	sc->event = arena_strdup(s->arena, ev);
 	sc->name = arena_strdup(s->arena, syscall_stap_name(ev));
@@ -118,22 +120,20 @@ static int by_name(const void *a, const void *b)
 	return strcmp(((const Sc *)a)->name, ((const Sc *)b)->name);
 }
 
-/* The calls of the running kernel: -1 when tracefs cannot be read. */
-static int list_calls(Session *s)
+/* The calls of the running kernel (s->syscalls); NULL when tracefs
+ * cannot be read. */
+static struct ScTable *list_calls(Session *s)
 {
-	if (T.s != s) {
-		memset(&T, 0, sizeof T);
-		T.s = s;
+	if (s->syscalls)
+		return s->syscalls;
+	s->syscalls = arena_alloc(s->arena, sizeof *s->syscalls);
+	if (tracefs_list(s, "syscalls:sys_enter_*", add_call, s) < 0) {
+		s->syscalls = NULL;
+		return NULL;
 	}
-	if (T.listed)
-		return 0;
-	Listing l = { s, 0 };
-	if (tracefs_list(s, "syscalls:sys_enter_*", add_call, &l) < 0)
-		return -1;
-	if (T.n)
-		qsort(T.v, (size_t)T.n, sizeof *T.v, by_name);
-	T.listed = true;
-	return 0;
+	if (s->syscalls->n)
+		qsort(s->syscalls->v, (size_t)s->syscalls->n, sizeof *s->syscalls->v, by_name);
+	return s->syscalls;
 }
 
 static TpFormat *call_format(Session *s, Sc *sc, int ret)
@@ -144,11 +144,12 @@ static TpFormat *call_format(Session *s, Sc *sc, int ret)
 	return sc->fmt[ret];
 }
 
-static Sc *find_event(const char *event)
+static Sc *find_event(Session *s, const char *event)
 {
-	for (int i = 0; i < T.n; i++)
-		if (!strcmp(T.v[i].event, event))
-			return &T.v[i];
+	struct ScTable *T = s->syscalls;
+	for (int i = 0; T && i < T->n; i++)
+		if (!strcmp(T->v[i].event, event))
+			return &T->v[i];
 	return NULL;
 }
 
@@ -236,6 +237,24 @@ static void note_assigned(Node *n, void *ctx)
 	Uses *u = ctx;
 	if ((n->kind == AST_ASSIGN || n->kind == AST_INCDEC) && n->lhs && n->lhs->kind == AST_VAR)
 		names_add(u->a, &u->vars, n->lhs->name);
+}
+
+/* Is name a global of the user's script? */
+static bool script_global(Session *s, const char *name)
+{
+	for (Global *g = s->user ? s->user->globals : NULL; g; g = g->next)
+		if (!strcmp(g->name, name))
+			return true;
+	return false;
+}
+
+/* A prologue's variable named like a global of the script would be that
+ * global (as in stap, where it is clobbered): it becomes __sc_NAME. */
+static void rename_globals(Node *n, void *ctx)
+{
+	Session *s = ctx;
+	if (n->kind == AST_VAR && script_global(s, n->name))
+		n->name = arena_printf(s->arena, "__sc_%s", n->name);
 }
 
 /* The statements of a prologue that give what `need` names (and what
@@ -510,8 +529,8 @@ typedef struct ScPoint {
 static int parse_point(const ProbePoint *pp, ScPoint *p)
 {
 	const PPComp *c = pp->comps;
-	if (pp->ncomps < 2 || c[1].arg) {
-		diag_at(DIAG_ERROR, "semantic error", pp->ncomps < 2 ? &c[0].loc : &c[1].loc,
+	if (pp->ncomps < 2 || c[0].arg || c[1].arg) {
+		diag_at(DIAG_ERROR, "semantic error", pp->ncomps < 2 || c[0].arg ? &c[0].loc : &c[1].loc,
 		        "no match for probe point: a system call is named as %s.NAME or %s.NAME.return", c[0].name,
 		        c[0].name);
 		return -1;
@@ -541,43 +560,22 @@ static bool call_matches(const Sc *sc, const char *pattern)
 	return !is_glob(pattern) && !strcmp(pattern, sc->event);
 }
 
-static int distance(const char *a, const char *b)
-{
-	size_t n = strlen(a), m = strlen(b);
-	if (n > 48 || m > 48)
-		return 99;
-	int d[49][49];
-	for (size_t i = 0; i <= n; i++)
-		d[i][0] = (int)i;
-	for (size_t j = 0; j <= m; j++)
-		d[0][j] = (int)j;
-	for (size_t i = 1; i <= n; i++)
-		for (size_t j = 1; j <= m; j++) {
-			int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-			if (d[i - 1][j] + 1 < c)
-				c = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < c)
-				c = d[i][j - 1] + 1;
-			d[i][j] = c;
-		}
-	return d[n][m];
-}
-
 /* No call matches: say so, with the nearest names. */
 static void no_match(Session *s, const ProbePoint *pp, const ScPoint *p)
 {
 	const char *fam = pp->comps[0].name, *ret = p->is_return ? ".return" : "";
+	const struct ScTable *T = s->syscalls;
 	int best = 4;
-	for (int i = 0; i < T.n; i++) {
-		int d = distance(p->pattern, T.v[i].name);
+	for (int i = 0; i < T->n; i++) {
+		int d = diag_distance(p->pattern, T->v[i].name);
 		if (d < best)
 			best = d;
 	}
 	char *sugg = NULL;
 	int nsugg = 0;
-	for (int i = 0; i < T.n && best < 4 && nsugg < 3; i++)
-		if (distance(p->pattern, T.v[i].name) == best) {
-			const char *one = arena_printf(s->arena, "'%s.%s%s'", fam, T.v[i].name, ret);
+	for (int i = 0; i < T->n && best < 4 && nsugg < 3; i++)
+		if (diag_distance(p->pattern, T->v[i].name) == best) {
+			const char *one = arena_printf(s->arena, "'%s.%s%s'", fam, T->v[i].name, ret);
 			sugg = sugg ? arena_printf(s->arena, "%s or %s", sugg, one) : (char *)one;
 			nsugg++;
 		}
@@ -589,24 +587,6 @@ static void no_match(Session *s, const ProbePoint *pp, const ScPoint *p)
 	else
 		diag_at(DIAG_ERROR, "semantic error", p->loc, "no match for probe point '%s.%s%s': %s '%s'", fam,
 		        p->pattern, ret, what, p->pattern);
-}
-
-static char *point_text(Session *s, const ProbePoint *pp)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return "?";
-	ProbePoint one = *pp;
-	one.next = NULL;
-	one.cond = NULL;
-	one.optional = one.sufficient = false;
-	ast_print_probe_point(f, &one);
-	fclose(f);
-	char *r = arena_strdup(s->arena, buf ? buf : "?");
-	free(buf);
-	return r;
 }
 
 /* The instance more() just made: its concrete point, its name for pp()
@@ -621,7 +601,7 @@ static void name_instance(Session *s, ProbeInst *made, const ProbePoint *pattern
 	if (call)
 		pp->comps[1].name = call;
 	made->pp = pp;
-	const char *alias = point_text(s, pp);
+	const char *alias = sema_point_text(s->arena, pp, false);
 	made->alias_chain = chain ? arena_printf(s->arena, "%s -> %s", chain, alias) : alias;
 	made->pp_text = arena_printf(s->arena, "kernel.trace(\"%s:%s\")", fmt->system, fmt->event);
 }
@@ -657,6 +637,20 @@ static bool code_loops(const char *code)
 	return false;
 }
 
+/* The sum of fn over the children of n. */
+static long sum_kids(Session *s, const Node *n, int depth, long (*fn)(Session *, const Node *, int))
+{
+	long c = 0;
+	const Node *kids[] = { n->lhs, n->rhs, n->cond, n->init, n->step, n->then, n->els, n->value, n->limit };
+	for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++)
+		c += fn(s, kids[i], depth);
+	for (int i = 0; i < n->args.n; i++)
+		c += fn(s, n->args.v[i], depth);
+	for (int i = 0; i < n->body.n; i++)
+		c += fn(s, n->body.v[i], depth);
+	return c;
+}
+
 /* About how many instructions the kernel's verifier walks for n, from
  * measures of the tapsets' functions: a loop over a string's characters
  * (user_string_quoted's) costs some 30000, a chain of tests 10 or so per
@@ -675,26 +669,20 @@ static long cost(Session *s, const Node *n, int depth)
 		else
 			c += 60; /* sprintf and the like */
 	}
-	const Node *kids[] = { n->lhs, n->rhs, n->cond, n->init, n->step, n->then, n->els, n->value, n->limit };
-	for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++)
-		c += cost(s, kids[i], depth);
-	for (int i = 0; i < n->args.n; i++)
-		c += cost(s, n->args.v[i], depth);
-	for (int i = 0; i < n->body.n; i++)
-		c += cost(s, n->body.v[i], depth);
+	c += sum_kids(s, n, depth, cost);
 	/* a loop is walked once per round */
-	if (n->kind == AST_FOR || n->kind == AST_WHILE)
-		c *= 8;
-	return c;
+	return n->kind == AST_FOR || n->kind == AST_WHILE ? 8 * c : c;
 }
 
 typedef struct CallCount {
 	int calls;
 } CallCount;
 
+static bool cheap(const Node *n);
+
 static void count_call(Node *n, void *ctx)
 {
-	((CallCount *)ctx)->calls += n->kind == AST_CALL;
+	((CallCount *)ctx)->calls += n->kind == AST_CALL && !cheap(n);
 }
 
 /* In a shared program, the fields of each call are those of raw_syscalls'
@@ -721,6 +709,10 @@ static Node *stmt_assign(Session *s, const char *var, Node *value, SrcLoc loc)
 typedef struct Leaf {
 	int nr;
 	Node *body;               /* the call's prologue */
+	long cost;                /* cost() of body */
+	bool calling;             /* body calls functions (other than __int32 ...) */
+	const char *desc;         /* with argstr described: its slots' pieces */
+	uint64_t mask;            /* and which functions they are (Pieces.code index) */
 } Leaf;
 
 /* Calls v[lo, hi) by number: a tree of comparisons of __syscall_nr, its
@@ -753,19 +745,28 @@ static int by_nr(const void *a, const void *b)
 	return ((const Leaf *)a)->nr - ((const Leaf *)b)->nr;
 }
 
-/* Variables replaced by their values (shared programs). */
+/* Variables replaced by their values (shared programs); the latest
+ * entry of a name counts, "" is a name dropped. */
 typedef struct Subst {
-	Names names;
+	const char **names;
 	Node **values;
-	int cap;
+	int n, cap, capv;
 } Subst;
 
 static Node *subst_find(const Subst *m, const char *name)
 {
-	for (int i = m->names.n - 1; i >= 0; i--)
-		if (m->names.v[i] && !strcmp(m->names.v[i], name))
+	for (int i = m->n - 1; i >= 0; i--)
+		if (!strcmp(m->names[i], name))
 			return m->values[i];
 	return NULL;
+}
+
+static void subst_set(Session *s, Subst *m, const char *name, Node *value)
+{
+	m->names = arena_grow(s->arena, m->names, &m->cap, m->n + 1, sizeof *m->names);
+	m->values = arena_grow(s->arena, m->values, &m->capv, m->n + 1, sizeof *m->values);
+	m->names[m->n] = name;
+	m->values[m->n++] = value;
 }
 
 /* n (a copy) with each variable of m replaced by a copy of its value,
@@ -804,23 +805,15 @@ static Node *shared_prologue(Session *s, Sc *sc, int ret, const Names *need)
 		Node *st = el->body.v[i], *e = st->kind == AST_EXPR_STMT ? st->lhs : NULL;
 		if (e && e->kind == AST_ASSIGN && e->op == OP_ASSIGN && e->lhs->kind == AST_VAR &&
 		    !names_has(need, e->lhs->name)) {
-			Node *value = inline_vars(s, e->rhs, &m);
-			names_add(s->arena, &m.names, e->lhs->name);
-			if (m.names.n > m.cap) {
-				m.values = arena_grow(s->arena, m.values, &m.cap, m.names.n, sizeof *m.values);
-			}
-			/* (names_add keeps one entry per name: find it) */
-			for (int k = 0; k < m.names.n; k++)
-				if (!strcmp(m.names.v[k], e->lhs->name))
-					m.values[k] = value;
+			subst_set(s, &m, e->lhs->name, inline_vars(s, e->rhs, &m));
 			continue;
 		}
 		/* anything else assigned stays a variable */
 		Uses set = { s->arena, { 0 }, false };
 		walk(st, note_assigned, &set);
-		for (int k = 0; k < m.names.n; k++)
-			if (names_has(&set.vars, m.names.v[k]))
-				m.names.v[k] = "";
+		for (int k = 0; k < m.n; k++)
+			if (names_has(&set.vars, m.names[k]))
+				m.names[k] = "";
 		nodelist_add(s->arena, &blk->body, inline_vars(s, st, &m));
 	}
 	return blk;
@@ -860,11 +853,277 @@ static bool types_agree(Session *s, Sc *sc, int ret, Node *pro, Typed *seen)
 
 typedef void (*MoreFn)(Session *, ProbeInst *, const char *, void *);
 
+/* ------------------------------------------------------------ argstr, shared */
+
+/* In a shared program whose body uses argstr, each call's prologue would
+ * format its own (quoting strings, naming flags): the verifier would walk
+ * every formatting function once per call, and each call's values that
+ * live across helper calls would take stack of their own.  Instead the
+ * calls' leaves only describe their argstr, and one formatter after them
+ * makes it:
+ *
+ *   __sc_desc   a piece per slot: a conversion (d u x X p) or a function
+ *               (A, B, ...: __sc_signal_name, user_string_quoted ...),
+ *               padded with '_' to ARG_SLOTS characters
+ *   __sc_aN     slot N's value (__sc_bN a function's second argument)
+ *   __sc_lN     the text between the slots ("", ", " ...)
+ *
+ * The description is a string (in memory the verifier does not follow),
+ * so every leaf reaches the formatter in the same state: it is walked
+ * once, each slot once per kind of piece.  A prologue whose argstr has
+ * another form (or whose other variables need function calls) keeps the
+ * prologue's own code (chunks of calls, as without argstr). */
+#define ARG_SLOTS 6
+
+typedef struct Pieces {
+	const char *func[48];
+	int nargs[48];
+	char code[48];
+	bool at[ARG_SLOTS][128];  /* which codes slot N has */
+	int n, slots;
+} Pieces;
+
+static const char piece_codes[] = "ABCDEFGHIJKLMNOPQRSTUVWYZabcefghijklmnoqrstvwyz";
+
+/* A value a leaf may compute: arithmetic on fields, no function but the
+ * integer conversions (they make no helper calls). */
+static bool cheap(const Node *n)
+{
+	if (!n)
+		return true;
+	if (n->kind == AST_NUM || n->kind == AST_VAR)
+		return true;
+	if (n->kind == AST_TARGET)
+		return !n->ncomps && !n->addr_of && !n->pretty;
+	if (n->kind == AST_CALL) {
+		if (strcmp(n->name, "__int32") && strcmp(n->name, "__uint32") && strcmp(n->name, "__sext"))
+			return false;
+		for (int i = 0; i < n->args.n; i++)
+			if (!cheap(n->args.v[i]))
+				return false;
+		return true;
+	}
+	if (n->kind == AST_UNARY || n->kind == AST_COMPARE || n->kind == AST_LOGAND || n->kind == AST_LOGOR ||
+	    n->kind == AST_TERNARY || (n->kind == AST_BINARY && n->op != OP_CONCAT))
+		return cheap(n->lhs) && cheap(n->rhs) && cheap(n->cond);
+	return false;
+}
+
+static int piece_code(Pieces *pc, const char *func, int nargs)
+{
+	for (int i = 0; i < pc->n; i++)
+		if (!strcmp(pc->func[i], func) && pc->nargs[i] == nargs)
+			return pc->code[i];
+	if (pc->n == (int)sizeof piece_codes - 1)
+		return -1;
+	pc->func[pc->n] = func;
+	pc->nargs[pc->n] = nargs;
+	pc->code[pc->n] = piece_codes[pc->n];
+	return pc->code[pc->n++];
+}
+
+static void add_slot_value(Session *s, Node *blk, char var, int slot, Node *value, SrcLoc loc)
+{
+	nodelist_add(s->arena, &blk->body, stmt_assign(s, arena_printf(s->arena, "__sc_%c%d", var, slot), value, loc));
+}
+
+/* A shared prologue (pro, a copy) with its argstr described instead of
+ * made; NULL when it does not have the form. */
+static Node *describe_argstr(Session *s, Node *pro, Pieces *pc)
+{
+	Node *blk = ast_new(s->arena, AST_BLOCK, pro->loc);
+	for (int i = 0; i < pro->body.n; i++) {
+		Node *st = pro->body.v[i], *e = st->kind == AST_EXPR_STMT ? st->lhs : NULL;
+		if (!e || e->kind != AST_ASSIGN || e->op != OP_ASSIGN || e->lhs->kind != AST_VAR)
+			return NULL;
+		if (strcmp(e->lhs->name, "argstr")) {
+			if (e->rhs->kind != AST_STR && !cheap(e->rhs))
+				return NULL;
+			nodelist_add(s->arena, &blk->body, st);
+			continue;
+		}
+		/* argstr = sprintf("FORMAT", ...), "TEXT", or a function's string */
+		Node *r = e->rhs, **args = NULL;
+		const char *fmt;
+		int nargs = 0;
+		if (r->kind == AST_CALL && !strcmp(r->name, "sprintf") && r->args.n >= 1 &&
+		    r->args.v[0]->kind == AST_STR) {
+			fmt = r->args.v[0]->str;
+			args = r->args.v + 1;
+			nargs = r->args.n - 1;
+		} else if (r->kind == AST_STR && !strchr(r->str, '%')) {
+			fmt = r->str;
+		} else if (r->kind == AST_CALL) {
+			fmt = "%s";
+			args = &e->rhs;
+			nargs = 1;
+		} else {
+			return NULL;
+		}
+		char desc[ARG_SLOTS + 1];
+		memset(desc, '_', ARG_SLOTS);
+		desc[ARG_SLOTS] = 0;
+		char *lit = arena_alloc(s->arena, strlen(fmt) + 1);
+		size_t nlit = 0;
+		int slot = 0;
+		for (const char *p = fmt;; p++) {
+			if (*p && (*p != '%' || p[1] == '%')) {
+				lit[nlit++] = *p;
+				p += *p == '%';
+				continue;
+			}
+			if (nlit)
+				add_slot_value(s, blk, 'l', slot, ast_str(s->arena, lit, nlit, st->loc), st->loc);
+			if (!*p)
+				break;
+			lit = arena_alloc(s->arena, strlen(p) + 1);
+			nlit = 0;
+			char conv = *++p;
+			if (slot == ARG_SLOTS || slot >= nargs || !conv || !strchr("dsuxXp", conv))
+				return NULL;
+			Node *a = args[slot];
+			int code;
+			if (conv == 's') {
+				FuncDecl *d = a->kind == AST_CALL ? sema_find_func(s, a->name, a->args.n) : NULL;
+				if (!d || d->ret != TY_STRING || a->args.n < 1 || a->args.n > 2)
+					return NULL;
+				for (int k = 0; k < a->args.n; k++)
+					if (!cheap(a->args.v[k]))
+						return NULL;
+				code = piece_code(pc, a->name, a->args.n);
+				if (code < 0)
+					return NULL;
+				add_slot_value(s, blk, 'a', slot + 1, a->args.v[0], st->loc);
+				if (a->args.n == 2)
+					add_slot_value(s, blk, 'b', slot + 1, a->args.v[1], st->loc);
+			} else {
+				if (!cheap(a))
+					return NULL;
+				code = conv;
+				add_slot_value(s, blk, 'a', slot + 1, a, st->loc);
+			}
+			desc[slot] = (char)code;
+			pc->at[slot][code & 127] = true;
+			slot++;
+		}
+		if (slot != nargs)
+			return NULL;
+		if (slot > pc->slots)
+			pc->slots = slot;
+		add_slot_value(s, blk, 'd', 0, ast_str(s->arena, desc, ARG_SLOTS, st->loc), st->loc);
+	}
+	return blk;
+}
+
+/* The formatter of a program whose leaves used the pieces at[slot][code]:
+ * a loop over the slots, so that each piece's code is there once (the
+ * stack its values take is not shared between copies); its tests of the
+ * slot number let the verifier skip the pieces a slot never has. */
+static Node *argstr_formatter(Session *s, const Pieces *pc, bool at[ARG_SLOTS][128])
+{
+	int slots = 0;
+	for (int i = 0; i < ARG_SLOTS; i++)
+		for (int c = 0; c < 128; c++)
+			if (at[i][c])
+				slots = i + 1;
+	char *va = "0", *vb = "0", *lits = "";
+	for (int i = slots - 1; i >= 0; i--) {
+		va = arena_printf(s->arena, "__sc_i == %d ? __sc_a%d : (%s)", i, i + 1, va);
+		vb = arena_printf(s->arena, "__sc_i == %d ? __sc_b%d : (%s)", i, i + 1, vb);
+	}
+	for (int i = 0; i < slots; i++)
+		lits = arena_printf(s->arena, "%s\t\t%sif (__sc_i == %d)\n\t\t\targstr .= __sc_l%d\n", lits,
+		                    i ? "else " : "", i, i + 1);
+	char *text = arena_printf(s->arena,
+	                          "probe never {\n\targstr = __sc_l0\n"
+	                          "\tfor (__sc_i = 0; __sc_i < %d; __sc_i++) {\n"
+	                          "\t\t__sc_k = __byte_at(__sc_d0, __sc_i)\n"
+	                          "\t\tif (__sc_k == 95)\n\t\t\tbreak\n"
+	                          "\t\t__sc_va = %s\n\t\t__sc_vb = %s\n\t\t__sc_p = \"\"\n",
+	                          slots, va, vb);
+	const char *els = "";
+	for (int c = 0; c < 128; c++) {
+		char *where = "";
+		for (int i = 0; i < slots; i++)
+			if (at[i][c])
+				where = arena_printf(s->arena, "%s%s__sc_i == %d", where, *where ? " || " : "", i);
+		if (!*where)
+			continue;
+		const char *make = NULL;
+		if (strchr("duxXp", c)) {
+			make = arena_printf(s->arena, "sprintf(\"%%%c\", __sc_va)", c);
+		} else {
+			for (int k = 0; k < pc->n; k++)
+				if (pc->code[k] == c)
+					make = arena_printf(s->arena, pc->nargs[k] == 2 ? "%s(__sc_va, __sc_vb)" : "%s(__sc_va)",
+					                    pc->func[k]);
+		}
+		text = arena_printf(s->arena, "%s\t\t%sif (__sc_k == %d && (%s))\n\t\t\t__sc_p = %s\n", text, els, c, where,
+		                    make);
+		els = "else ";
+	}
+	text = arena_printf(s->arena, "%s\t\targstr .= __sc_p\n%s\t}\n}\n", text, lits);
+	return parse_body(s, "syscall.* argstr", text);
+}
+
+/* Roughly how many 8-byte stack slots the code of function `name` takes:
+ * a value that lives across a helper call (a copy of strings, a read of
+ * user memory) is spilled when the registers that survive calls are
+ * taken, about one for two such operations. */
+static long ops_of(Session *s, const Node *n, int depth)
+{
+	if (!n || depth > 8)
+		return 0;
+	long k = 0;
+	if (n->kind == AST_CALL) {
+		FuncDecl *d = sema_find_func(s, n->name, n->args.n);
+		k += d && d->fn->body ? ops_of(s, d->fn->body, depth + 1) : 1;
+	} else if ((n->kind == AST_BINARY && n->op == OP_CONCAT) || (n->kind == AST_ASSIGN && n->op == OP_CONCAT_ASSIGN)) {
+		k++;
+	}
+	k += sum_kids(s, n, depth, ops_of);
+	return n->kind == AST_FOR || n->kind == AST_WHILE ? 2 * k : k;
+}
+
+static int piece_stack(Session *s, const Pieces *pc, int code)
+{
+	for (int k = 0; k < pc->n; k++)
+		if (pc->code[k] == code) {
+			FuncDecl *d = sema_find_func(s, pc->func[k], pc->nargs[k]);
+			return 2 + (int)(d && d->fn->body ? ops_of(s, d->fn->body, 0) : 1) / 2;
+		}
+	return 1;
+}
+
+/* A leaf whose argstr is described by desc (describe_argstr's block). */
+static void describe_leaf(Leaf *leaf, Node *desc, const Pieces *pc)
+{
+	leaf->body = desc;
+	leaf->desc = "______";
+	for (int i = 0; i < desc->body.n; i++) {
+		Node *e = desc->body.v[i]->lhs;
+		if (e && e->kind == AST_ASSIGN && e->lhs->kind == AST_VAR && !strcmp(e->lhs->name, "__sc_d0"))
+			leaf->desc = e->rhs->str;
+	}
+	for (int i = 0; i < ARG_SLOTS; i++)
+		for (int k = 0; k < pc->n; k++)
+			if (pc->code[k] == leaf->desc[i])
+				leaf->mask |= (uint64_t)1 << k;
+}
+
+static int by_pieces(const void *a, const void *b)
+{
+	const Leaf *x = a, *y = b;
+	if (x->mask != y->mask)
+		return x->mask < y->mask ? -1 : 1;
+	return x->nr - y->nr;
+}
+
 /* Shared programs for the calls v[0, n), each with the prologues of as
- * many calls as SHARED_BUDGET allows; false (and nothing made) when the
- * prologues' variables differ in type. */
-static bool make_shared(Session *s, ProbeInst *inst, MoreFn more, const ProbePoint *pattern, const char *chain,
-                        Sc **v, int n, int ret, const Names *need)
+ * many calls as the SHARED_ limits allow: 1; 0 (and nothing made) when
+ * the prologues' variables differ in type; -1 after a diagnostic. */
+static int make_shared(Session *s, ProbeInst *inst, MoreFn more, const ProbePoint *pattern, const char *chain,
+                       Sc **v, int n, int ret, const Names *need)
 {
 	SrcLoc loc = pattern->loc;
 	Leaf *leaves = arena_alloc(s->arena, sizeof *leaves * (size_t)n);
@@ -878,7 +1137,7 @@ static bool make_shared(Session *s, ProbeInst *inst, MoreFn more, const ProbePoi
 		                       "probe never {\n\tretval = $return\n"
 		                       "\tretstr = return_str(__syscall_retbase ? __syscall_retbase : 1, retval)\n}\n");
 		if (!all)
-			return false;
+			return -1;
 		tail = elide(s, all, need);
 	}
 	for (int i = 0; i < n; i++) {
@@ -895,32 +1154,64 @@ static bool make_shared(Session *s, ProbeInst *inst, MoreFn more, const ProbePoi
 			body = shared_prologue(s, v[i], ret, need);
 		}
 		if (!types_agree(s, v[i], ret, body, &seen))
-			return false;
-		Rename r = { s, v[i]->event };
-		walk(body, qualify_target, &r);
-		leaves[i] = (Leaf){ v[i]->nr, body };
+			return 0;
+		leaves[i] = (Leaf){ .nr = v[i]->nr, .body = body };
 	}
-	/* chunks of neighbouring numbers */
-	qsort(leaves, (size_t)n, sizeof *leaves, by_nr);
-	long *costs = arena_alloc(s->arena, sizeof *costs * (size_t)n);
-	bool *calling = arena_alloc(s->arena, sizeof *calling * (size_t)n);
+	/* argstr described by the leaves, made once after them */
+	Pieces *pc = NULL;
+	if (!ret && names_has(need, "argstr")) {
+		pc = arena_alloc(s->arena, sizeof *pc);
+		Node **desc = arena_alloc(s->arena, sizeof *desc * (size_t)n);
+		int i = 0;
+		while (i < n && (desc[i] = describe_argstr(s, leaves[i].body, pc)))
+			i++;
+		if (i == n)
+			for (i = 0; i < n; i++)
+				describe_leaf(&leaves[i], desc[i], pc);
+		else
+			pc = NULL;
+	}
 	for (int i = 0; i < n; i++) {
-		costs[i] = cost(s, leaves[i].body, 0);
+		Rename r = { s, v[i]->event };
+		walk(leaves[i].body, qualify_target, &r);
+		walk(leaves[i].body, rename_globals, s);
+		leaves[i].cost = cost(s, leaves[i].body, 0);
 		CallCount cc = { 0 };
 		walk(leaves[i].body, count_call, &cc);
-		calling[i] = cc.calls > 0;
+		leaves[i].calling = cc.calls > 0;
 	}
+	/* chunks: of neighbouring numbers, or of calls with the same pieces */
+	qsort(leaves, (size_t)n, sizeof *leaves, pc ? by_pieces : by_nr);
+	int stack[64] = { 0 };
+	for (int k = 0; pc && k < pc->n; k++)
+		stack[k] = piece_stack(s, pc, pc->code[k]);
 	Node *user = inst->body;
 	ScInst *d = arena_alloc(s->arena, sizeof *d);
 	d->is_return = ret;
-	d->fmt = T.raw[ret];
+	d->fmt = s->syscalls->raw[ret];
+	d->alias = sema_point_text(s->arena, pattern, false);
 	for (int lo = 0; lo < n;) {
 		int hi = lo, ncalling = 0;
 		long sum = 0;
-		while (hi < n && (hi == lo || (sum + costs[hi] <= SHARED_BUDGET && ncalling + calling[hi] <= SHARED_CALLING))) {
-			ncalling += calling[hi];
-			sum += costs[hi++];
+		uint64_t mask = 0;
+		while (hi < n) {
+			if (hi > lo && sum + leaves[hi].cost > (pc ? SHARED_LEAVES : SHARED_BUDGET))
+				break;
+			if (pc) {
+				int slots = 0;
+				for (int k = 0; k < pc->n; k++)
+					slots += (mask | leaves[hi].mask) >> k & 1 ? stack[k] : 0;
+				if (hi > lo && slots > SHARED_STACK)
+					break;
+				mask |= leaves[hi].mask;
+			} else {
+				if (hi > lo && ncalling + leaves[hi].calling > SHARED_CALLING)
+					break;
+				ncalling += leaves[hi].calling;
+			}
+			sum += leaves[hi++].cost;
 		}
+		qsort(leaves + lo, (size_t)(hi - lo), sizeof *leaves, by_nr);
 		Node *blk = ast_new(s->arena, AST_BLOCK, loc);
 		Node *id = ast_new(s->arena, AST_TARGET, loc);
 		id->name = "id";
@@ -928,6 +1219,17 @@ static bool make_shared(Session *s, ProbeInst *inst, MoreFn more, const ProbePoi
 		nodelist_add(s->arena, &blk->body, dispatch(s, leaves, lo, hi, loc));
 		if (tail)
 			nodelist_add(s->arena, &blk->body, ast_clone(s->arena, tail));
+		if (pc) {
+			bool (*at)[128] = arena_alloc(s->arena, sizeof(bool[ARG_SLOTS][128]));
+			for (int i = lo; i < hi; i++)
+				for (int k = 0; k < ARG_SLOTS; k++)
+					if (leaves[i].desc[k] != '_')
+						at[k][leaves[i].desc[k] & 127] = true;
+			Node *fmt = argstr_formatter(s, pc, at);
+			if (!fmt)
+				return -1;
+			nodelist_add(s->arena, &blk->body, fmt);
+		}
 		nodelist_add(s->arena, &blk->body, user);
 		inst->body = blk;
 		more(s, inst, "*", d);
@@ -935,7 +1237,7 @@ static bool make_shared(Session *s, ProbeInst *inst, MoreFn more, const ProbePoi
 		lo = hi;
 	}
 	inst->body = user;
-	return true;
+	return 1;
 }
 
 /* ------------------------------------------------------------ resolve */
@@ -947,17 +1249,18 @@ static int resolve_sc(Session *s, ProbeInst *inst, MoreFn more)
 	ScPoint p;
 	if (parse_point(inst->pp, &p) < 0)
 		return -1;
-	if (list_calls(s) < 0) {
+	struct ScTable *T = list_calls(s);
+	if (!T) {
 		diag_at(DIAG_ERROR, "semantic error", p.loc,
 		        "cannot list the system calls' tracepoints in %s/events/syscalls (is tracefs mounted?)", s->tracefs);
 		return -1;
 	}
 	int ret = p.is_return;
-	Sc **m = arena_alloc(s->arena, sizeof *m * (size_t)(T.n + 1));
+	Sc **m = arena_alloc(s->arena, sizeof *m * (size_t)(T->n + 1));
 	int nm = 0;
-	for (int i = 0; i < T.n; i++)
-		if (call_matches(&T.v[i], p.pattern))
-			m[nm++] = &T.v[i];
+	for (int i = 0; i < T->n; i++)
+		if (call_matches(&T->v[i], p.pattern))
+			m[nm++] = &T->v[i];
 	if (nm == 0) {
 		if (inst->pp->optional)
 			return 1;
@@ -972,31 +1275,37 @@ static int resolve_sc(Session *s, ProbeInst *inst, MoreFn more)
 	Node *user = inst->body;
 	Uses uses = { s->arena, { 0 }, false };
 	walk(user, note_use, &uses);
+	/* a global's name in the body is that global, not the calls' */
+	Names need = { 0 };
+	for (int i = 0; i < uses.vars.n; i++)
+		if (!script_global(s, uses.vars.v[i]))
+			names_add(s->arena, &need, uses.vars.v[i]);
 
 	/* shared programs for the calls with a number, when the body allows */
-	int nshared = 0;
 	if (!listing && nm > SHARED_MIN && !uses.targets) {
-		if (!T.raw[ret]) {
+		if (!T->raw[ret]) {
 			TpFormat *raw = tracefs_format(s, "raw_syscalls", ret ? "sys_exit" : "sys_enter");
 			if (raw && find_field(raw, "id") && find_field(raw, ret ? "ret" : "args"))
-				T.raw[ret] = raw;
+				T->raw[ret] = raw;
 		}
 		Sc **shared = arena_alloc(s->arena, sizeof *shared * (size_t)nm);
-		for (int i = 0; i < nm && T.raw[ret]; i++)
+		int nshared = 0;
+		for (int i = 0; i < nm && T->raw[ret]; i++)
 			if (m[i]->nr >= 0) {
 				if (!prologue(s, m[i], ret))
 					return -1;
 				shared[nshared++] = m[i];
 			}
-		if (nshared > SHARED_MIN && make_shared(s, inst, more, pattern, chain, shared, nshared, ret, &uses.vars)) {
+		int r = nshared > SHARED_MIN ? make_shared(s, inst, more, pattern, chain, shared, nshared, ret, &need) : 0;
+		if (r < 0)
+			return -1;
+		if (r > 0) {
 			/* the calls without a number get their own programs */
 			int k = 0;
 			for (int i = 0; i < nm; i++)
 				if (m[i]->nr < 0)
 					m[k++] = m[i];
 			nm = k;
-		} else {
-			nshared = 0;
 		}
 	}
 
@@ -1007,12 +1316,15 @@ static int resolve_sc(Session *s, ProbeInst *inst, MoreFn more)
 		d->sc = sc;
 		d->is_return = ret;
 		d->fmt = call_format(s, sc, ret);
+		d->alias = arena_printf(s->arena, "%s.%s%s", pattern->comps[0].name, sc->name, ret ? ".return" : "");
 		Node *blk = ast_new(s->arena, AST_BLOCK, user->loc);
 		if (!listing) {
 			Node *pro = prologue(s, sc, ret);
 			if (!pro)
 				return -1;
-			nodelist_add(s->arena, &blk->body, s->no_elide ? ast_clone(s->arena, pro) : elide(s, pro, &uses.vars));
+			Node *mine = s->no_elide ? ast_clone(s->arena, pro) : elide(s, pro, &need);
+			walk(mine, rename_globals, s);
+			nodelist_add(s->arena, &blk->body, mine);
 		}
 		nodelist_add(s->arena, &blk->body, user);
 		inst->body = blk;
@@ -1029,6 +1341,7 @@ static int field_target(Session *s, ProbeInst *inst, TpFormat *fmt, Node *n, con
 {
 	ProbeInst tp = *inst;
 	tp.pdata = fmt;
+	tp.pp_text = ((const ScInst *)inst->pdata)->alias;
 	Node copy = *n;
 	copy.name = field;
 	return provider_tracepoint.target(s, &tp, &copy, acc);
@@ -1041,7 +1354,7 @@ static int target_sc(Session *s, ProbeInst *inst, Node *n, Access *acc)
 	if (colon) {
 		/* $EVENT:FIELD of a shared program: the field's place in the
 		 * call's own format, which is its place among raw_syscalls' args */
-		Sc *sc = find_event(arena_strndup(s->arena, n->name, (size_t)(colon - n->name)));
+		Sc *sc = find_event(s, arena_strndup(s->arena, n->name, (size_t)(colon - n->name)));
 		TpFormat *fmt = sc ? call_format(s, sc, 0) : NULL;
 		if (!fmt || !tracefs_fields(s, fmt)) {
 			diag_at(DIAG_ERROR, "semantic error", &n->loc, "cannot read the format of the tracepoint of '$%s'",
@@ -1074,6 +1387,22 @@ static int target_sc(Session *s, ProbeInst *inst, Node *n, Access *acc)
 	if (!d->sc) {
 		diag_at(DIAG_ERROR, "semantic error", &n->loc,
 		        "'$%s' names no single argument here: the calls this probe matches share one program", n->name);
+		return -1;
+	}
+	/* the call's own tracepoint: its fields, stap's names without '$' */
+	const TpField *f = tracefs_fields(s, d->fmt) ? find_field(d->fmt, n->name) : NULL;
+	if (!f || f->is_common || !strcmp(f->name, "__syscall_nr")) {
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "unresolved target-symbol expression '$%s' in %s", n->name,
+		        d->alias);
+		char *fields = "", *vars = "";
+		for (int i = 0; i < d->fmt->nfields; i++)
+			if (!d->fmt->fields[i].is_common && strcmp(d->fmt->fields[i].name, "__syscall_nr"))
+				fields = arena_printf(s->arena, "%s $%s", fields, d->fmt->fields[i].name);
+		if (prologue(s, d->sc, 0))
+			for (int i = 0; i < d->sc->nvars[0]; i++)
+				vars = arena_printf(s->arena, "%s %s", vars, d->sc->vars[0][i].name);
+		diag_note(NULL, "the variables of this probe are:%s%s, and without '$':%s", fields, *fields ? "" : " (none)",
+		          vars);
 		return -1;
 	}
 	return field_target(s, inst, d->fmt, n, n->name, acc);
