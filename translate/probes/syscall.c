@@ -16,7 +16,9 @@
  * read before a script names a call: the list of calls is one directory
  * of tracefs, a format file is read when its call is used, and -l reads
  * none.  A prologue keeps only what the probe's body uses (the variables
- * it names, and what those need), unless -u.
+ * it names, and what those need), unless -u; a variable of the prologue
+ * named like a global of the script is renamed (rename_globals), so the
+ * body's name stays the global's.
  *
  * A point that matches few calls gets a program per call, at that call's
  * tracepoints.  One that matches more (syscall.*) shares programs on

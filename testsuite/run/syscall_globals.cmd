@@ -1,0 +1,1 @@
+echo $$ > "$PIDFILE"; kill -0 $$
