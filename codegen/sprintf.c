@@ -4,7 +4,7 @@
  * with C's conversions, so the stap format is translated at compile time
  * (%d -> %lld: every value is 64-bit; %p -> 0x%llx) into ".rodata.strings",
  * and the arguments go as an array of u64 (strings by address).  What the
- * kernel lacks (%b %m %M, '#', precisions, '*') is refused with a clear
+ * kernel lacks (%o %b %m %M, '#', precisions, '*') is refused with a clear
  * error; in begin/end probes the runtime's own printf engine does it all. */
 #include <string.h>
 
@@ -73,14 +73,14 @@ static char *kernel_format(Lower *L, const char *fmt, const char **why)
 			p++;
 			continue;
 		}
-		if (!conv || !strchr("diuxXosc", conv)) {
+		if (!conv || !strchr("diuxXsc", conv)) {
 			*why = arena_printf(L->a, "%%%c", conv ? conv : '?');
 			return NULL;
 		}
 		/* the flags and width as written, then the conversion */
 		for (const char *q = spec; q < p && !strchr("hlLqjzt", *q); q++)
 			*w++ = *q;
-		if (strchr("diuxXo", conv)) {
+		if (strchr("diuxX", conv)) {
 			*w++ = 'l';
 			*w++ = 'l';
 		}

@@ -195,3 +195,11 @@ t_timer_object() {
 for t in kprobe_load kprobe_list kfunc_seed perf_hw timer_object; do
 	check "$t" "t_$t"
 done
+t_kernel_sprintf_octal() {
+	# bpf_snprintf has no %o: refused at compile time, located, not at load
+	! "$BSTAP" -p4 -o "$W/o.bo" -e 'probe kernel.trace("syscalls:sys_enter_kill") { s = sprintf("%o", 8) }' 2>"$W/e" || return 1
+	cat "$W/e"
+	grep -q '^semantic error: sprintf with %o is not available in kernel probes' "$W/e" &&
+		grep -q 'at: <input>:1:53' "$W/e" && [ ! -e "$W/o.bo" ]
+}
+check kernel_sprintf_octal t_kernel_sprintf_octal
