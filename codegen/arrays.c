@@ -63,10 +63,7 @@ static int lookup(Lower *L, int map, int key)
 	IrFunc *f = L->f;
 	ir_emit_ldmap(f, 1, map);
 	ir_emit_mov(f, 2, key);
-	ir_emit_call(f, BPF_FUNC_map_lookup_elem, 2);
-	int p = ir_vreg(f);
-	ir_emit_mov(f, p, 0);
-	return p;
+	return ir_emit_call_result(f, BPF_FUNC_map_lookup_elem, 2);
 }
 
 /* Send a "full" record when an update returned an error other than
@@ -88,10 +85,7 @@ static int update(Lower *L, int map, int key, int val, int flags)
 	ir_emit_mov(f, 2, key);
 	ir_emit_mov(f, 3, val);
 	ir_emit_movi(f, 4, flags);
-	ir_emit_call(f, BPF_FUNC_map_update_elem, 4);
-	int rc = ir_vreg(f);
-	ir_emit_mov(f, rc, 0);
-	return rc;
+	return ir_emit_call_result(f, BPF_FUNC_map_update_elem, 4);
 }
 
 /* A stack slot holding long v, for update's value argument. */
@@ -220,9 +214,7 @@ void lower_foreach(Lower *L, Node *n, void (*body)(Lower *, Node *, int brk, int
 		[STAT_HIST_LINEAR] = BSTAP_SOP_COUNT, [STAT_HIST_LOG] = BSTAP_SOP_COUNT,
 	};
 	ir_emit_movi(f, 5, n->sort_by_stat ? sops[n->stat] : BSTAP_SOP_COUNT);
-	ir_emit_call(f, BSTAP_UH_FOREACH_START, 5);
-	int h = ir_vreg(f);
-	ir_emit_mov(f, h, 0);
+	int h = ir_emit_call_result(f, BSTAP_UH_FOREACH_START, 5);
 	int keybuf = scratch_ptr(L, scratch_alloc(L, (int)m->key_size));
 	int valbuf = scratch_ptr(L, scratch_alloc(L, (int)m->value_size));
 	int top = ir_label(f), next = ir_label(f), out = ir_label(f);

@@ -126,6 +126,16 @@ void ir_emit_call(IrFunc *f, int helper, int nargs)
 	                     .src = IR_NOREG, .imm = helper, .off = (int16_t)nargs });
 }
 
+/* A helper call whose r0 the caller keeps: r0 is clobbered by the next
+ * call, so it goes straight into a fresh virtual register. */
+int ir_emit_call_result(IrFunc *f, int helper, int nargs)
+{
+	ir_emit_call(f, helper, nargs);
+	int r = ir_vreg(f);
+	ir_emit_mov(f, r, 0);
+	return r;
+}
+
 void ir_emit_exit(IrFunc *f)
 {
 	insn(f, BPF_JMP | BPF_EXIT, IR_NOREG, IR_NOREG, 0, 0);

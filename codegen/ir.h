@@ -91,6 +91,7 @@ void ir_emit_ja(IrFunc *f, int label);
 void ir_emit_label(IrFunc *f, int label);
 /* A helper call taking nargs arguments already moved into r1..r5. */
 void ir_emit_call(IrFunc *f, int helper, int nargs);
+int ir_emit_call_result(IrFunc *f, int helper, int nargs);
 void ir_emit_exit(IrFunc *f);
 void ir_emit_ldmap(IrFunc *f, int dst, int map);
 void ir_emit_ldmapval(IrFunc *f, int dst, int map, int32_t off);

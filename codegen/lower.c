@@ -100,9 +100,7 @@ static int rec_reserve(Lower *L, uint32_t size, int *skip)
 	ir_emit_ldmap(f, 1, L->o->map_events);
 	ir_emit_movi(f, 2, size);
 	ir_emit_movi(f, 3, 0);
-	ir_emit_call(f, BPF_FUNC_ringbuf_reserve, 3);
-	int rec = ir_vreg(f);
-	ir_emit_mov(f, rec, 0);
+	int rec = ir_emit_call_result(f, BPF_FUNC_ringbuf_reserve, 3);
 	int ok = ir_label(f);
 	*skip = ir_label(f);
 	ir_emit_jmpi(f, BPF_JNE, rec, 0, ok);

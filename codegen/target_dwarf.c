@@ -46,10 +46,7 @@ static int call_copy(IrFunc *f, int helper, int dst, int size, int src)
 	ir_emit_mov(f, 1, dst);
 	ir_emit_movi(f, 2, size);
 	ir_emit_mov(f, 3, src);
-	ir_emit_call(f, helper, 3);
-	int r = ir_vreg(f);
-	ir_emit_mov(f, r, 0);
-	return r;
+	return ir_emit_call_result(f, helper, 3);
 }
 
 static const char *near_text(Emit *e)

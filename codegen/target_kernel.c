@@ -21,9 +21,7 @@ static void read_kernel(Lower *L, const Access *acc, int v, int slot, const AccS
 	ir_emit_mov(f, 3, v);
 	if (st->off)
 		ir_emit_alui(f, BPF_ADD, 3, st->off);
-	ir_emit_call(f, BPF_FUNC_probe_read_kernel, 3);
-	int rc = ir_vreg(f);
-	ir_emit_mov(f, rc, 0);
+	int rc = ir_emit_call_result(f, BPF_FUNC_probe_read_kernel, 3);
 	int ok = ir_label(f);
 	ir_emit_jmpi(f, BPF_JEQ, rc, 0, ok);
 	emit_error(L, "kernel read fault", arena_printf(L->a, "identifier '%s'", acc->expr), &n->loc);
