@@ -119,6 +119,29 @@ Node *ast_binary(Arena *a, AstKind kind, OpKind op, Node *lhs, Node *rhs, SrcLoc
 	return n;
 }
 
+bool ast_walk(Node *n, AstWalk (*fn)(Node *n, void *ctx), void *ctx)
+{
+	if (!n)
+		return false;
+	AstWalk w = fn(n, ctx);
+	if (w != AST_DESCEND)
+		return w == AST_STOP;
+	Node *kids[] = { n->lhs, n->rhs, n->cond, n->init, n->step, n->then, n->els, n->value, n->limit };
+	for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++)
+		if (ast_walk(kids[i], fn, ctx))
+			return true;
+	for (int i = 0; i < n->args.n; i++)
+		if (ast_walk(n->args.v[i], fn, ctx))
+			return true;
+	for (int i = 0; i < n->body.n; i++)
+		if (ast_walk(n->body.v[i], fn, ctx))
+			return true;
+	for (int i = 0; i < n->ncomps; i++)
+		if (ast_walk(n->comps[i].index, fn, ctx))
+			return true;
+	return false;
+}
+
 static void clone_list(Arena *a, NodeList *dst, const NodeList *src)
 {
 	*dst = (NodeList){0};

@@ -285,6 +285,12 @@ Node *ast_unary(Arena *a, AstKind kind, OpKind op, Node *lhs, SrcLoc loc);
 Node *ast_binary(Arena *a, AstKind kind, OpKind op, Node *lhs, Node *rhs, SrcLoc loc);
 /* A deep copy (alias bodies are instantiated once per use). */
 Node *ast_clone(Arena *a, const Node *n);
+/* Pre-order walk of n and every node under it (children, lists, target
+ * chain indices): fn returns AST_DESCEND to go on into the node's
+ * children, AST_SKIP to leave them, AST_STOP to end the walk, and then
+ * ast_walk returns true. */
+typedef enum AstWalk { AST_DESCEND, AST_SKIP, AST_STOP } AstWalk;
+bool ast_walk(Node *n, AstWalk (*fn)(Node *n, void *ctx), void *ctx);
 
 /* One component of a probe point: name, name(NUM), name("str"). */
 struct PPComp {

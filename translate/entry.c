@@ -14,21 +14,18 @@
 
 #include "translate/sema.h"
 
-static void collect(Arena *a, Node *n, NodeList *out)
+typedef struct Uses {
+	Arena *a;
+	NodeList *out;
+} Uses;
+
+static AstWalk collect(Node *n, void *ctx)
 {
-	if (!n)
-		return;
-	if (n->kind == AST_ENTRY) {
-		nodelist_add(a, out, n);
-		return; /* @entry inside @entry is evaluated at entry anyway */
-	}
-	Node *kids[] = { n->lhs, n->rhs, n->cond, n->init, n->step, n->then, n->els, n->value, n->limit };
-	for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++)
-		collect(a, kids[i], out);
-	for (int i = 0; i < n->args.n; i++)
-		collect(a, n->args.v[i], out);
-	for (int i = 0; i < n->body.n; i++)
-		collect(a, n->body.v[i], out);
+	if (n->kind != AST_ENTRY)
+		return AST_DESCEND;
+	Uses *u = ctx;
+	nodelist_add(u->a, u->out, n);
+	return AST_SKIP; /* @entry inside @entry is evaluated at entry anyway */
 }
 
 static Node *call0(Arena *a, const char *name, SrcLoc loc)
@@ -65,24 +62,18 @@ static bool is_return_point(const ProbePoint *pp)
 
 /* In a .return probe, a target variable other than $return means its value
  * at entry (stap's rule): $x becomes @entry($x). */
-static void implicit_entry(Arena *a, Node *n)
+static AstWalk implicit_entry(Node *n, void *ctx)
 {
-	if (!n || n->kind == AST_ENTRY)
-		return;
+	if (n->kind == AST_ENTRY)
+		return AST_SKIP;
 	if (n->kind == AST_TARGET && strcmp(n->name, "return") && n->name[0] != '$') {
-		Node *inner = arena_alloc(a, sizeof *inner);
+		Node *inner = arena_alloc(ctx, sizeof *inner);
 		*inner = *n;
 		Node wrap = { .kind = AST_ENTRY, .loc = n->loc, .type = TY_UNKNOWN, .lhs = inner };
 		*n = wrap;
-		return;
+		return AST_SKIP;
 	}
-	Node *kids[] = { n->lhs, n->rhs, n->cond, n->init, n->step, n->then, n->els, n->value, n->limit };
-	for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++)
-		implicit_entry(a, kids[i]);
-	for (int i = 0; i < n->args.n; i++)
-		implicit_entry(a, n->args.v[i]);
-	for (int i = 0; i < n->body.n; i++)
-		implicit_entry(a, n->body.v[i]);
+	return AST_DESCEND;
 }
 
 int entry_split(Session *s, ProbeInst *inst,
@@ -91,8 +82,8 @@ int entry_split(Session *s, ProbeInst *inst,
 	Arena *a = s->arena;
 	NodeList uses = {0};
 	if (is_return_point(inst->pp) && inst->prov->target_exprs)
-		implicit_entry(a, inst->body);
-	collect(a, inst->body, &uses);
+		ast_walk(inst->body, implicit_entry, a);
+	ast_walk(inst->body, collect, &(Uses){ a, &uses });
 	if (!uses.n)
 		return 0;
 	const ProbePoint *pp = inst->pp;

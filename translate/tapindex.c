@@ -324,23 +324,21 @@ static void want(Need *w, char kind, const char *name)
 }
 
 /* Every name a piece of AST refers to. */
-static void want_node(Need *w, const Node *n)
+static AstWalk want_visit(Node *n, void *ctx)
 {
-	if (!n)
-		return;
+	Need *w = ctx;
 	if (n->kind == AST_CALL)
 		want(w, 'f', n->name);
 	else if (n->kind == AST_VAR)
 		want(w, 'g', n->name);
 	else if (n->kind == AST_ENTRY)
 		want(w, 'f', "tid"); /* entry.c keys saved values by thread */
-	const Node *kids[] = { n->lhs, n->rhs, n->cond, n->init, n->step, n->then, n->els, n->value, n->limit };
-	for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++)
-		want_node(w, kids[i]);
-	for (int i = 0; i < n->args.n; i++)
-		want_node(w, n->args.v[i]);
-	for (int i = 0; i < n->body.n; i++)
-		want_node(w, n->body.v[i]);
+	return AST_DESCEND;
+}
+
+static void want_node(Need *w, const Node *n)
+{
+	ast_walk((Node *)n, want_visit, w); /* want_visit only reads */
 }
 
 static void want_point(Need *w, const ProbePoint *pp)

@@ -197,30 +197,13 @@ static void names_add(Arena *a, Names *ns, const char *name)
 	ns->v[ns->n++] = name;
 }
 
-/* Call fn on n and every node under it. */
-static void walk(Node *n, void (*fn)(Node *, void *), void *ctx)
-{
-	if (!n)
-		return;
-	fn(n, ctx);
-	Node *kids[] = { n->lhs, n->rhs, n->cond, n->init, n->step, n->then, n->els, n->value, n->limit };
-	for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++)
-		walk(kids[i], fn, ctx);
-	for (int i = 0; i < n->args.n; i++)
-		walk(n->args.v[i], fn, ctx);
-	for (int i = 0; i < n->body.n; i++)
-		walk(n->body.v[i], fn, ctx);
-	for (int i = 0; i < n->ncomps; i++)
-		walk(n->comps[i].index, fn, ctx);
-}
-
 typedef struct Uses {
 	Arena *a;
 	Names vars;               /* every variable named */
 	bool targets;             /* a $var, @cast, @var, @entry ... */
 } Uses;
 
-static void note_use(Node *n, void *ctx)
+static AstWalk note_use(Node *n, void *ctx)
 {
 	Uses *u = ctx;
 	if (n->kind == AST_VAR)
@@ -231,14 +214,16 @@ static void note_use(Node *n, void *ctx)
 	else if (n->kind == AST_CAST || n->kind == AST_ATVAR || n->kind == AST_ENTRY || n->kind == AST_DEFINED ||
 	         n->kind == AST_PROBEWRITE)
 		u->targets = true;
+	return AST_DESCEND;
 }
 
 /* The variables a statement assigns. */
-static void note_assigned(Node *n, void *ctx)
+static AstWalk note_assigned(Node *n, void *ctx)
 {
 	Uses *u = ctx;
 	if ((n->kind == AST_ASSIGN || n->kind == AST_INCDEC) && n->lhs && n->lhs->kind == AST_VAR)
 		names_add(u->a, &u->vars, n->lhs->name);
+	return AST_DESCEND;
 }
 
 /* Is name a global of the user's script? */
@@ -252,11 +237,12 @@ static bool script_global(Session *s, const char *name)
 
 /* A prologue's variable named like a global of the script would be that
  * global (as in stap, where it is clobbered): it becomes __sc_NAME. */
-static void rename_globals(Node *n, void *ctx)
+static AstWalk rename_globals(Node *n, void *ctx)
 {
 	Session *s = ctx;
 	if (n->kind == AST_VAR && script_global(s, n->name))
 		n->name = arena_printf(s->arena, "__sc_%s", n->name);
+	return AST_DESCEND;
 }
 
 /* The statements of a prologue that give what `need` names (and what
@@ -271,7 +257,7 @@ static Node *elide(Session *s, const Node *prologue, const Names *need_in)
 	for (int i = n - 1; i >= 0; i--) {
 		Node *st = prologue->body.v[i];
 		Uses set = { s->arena, { 0 }, false };
-		walk(st, note_assigned, &set);
+		ast_walk(st, note_assigned, &set);
 		bool wanted = set.vars.n == 0; /* side effects only: keep */
 		for (int j = 0; j < set.vars.n && !wanted; j++)
 			wanted = names_has(&need, set.vars.v[j]);
@@ -279,7 +265,7 @@ static Node *elide(Session *s, const Node *prologue, const Names *need_in)
 			continue;
 		keep[i] = true;
 		Uses used = { s->arena, { 0 }, false };
-		walk(st, note_use, &used);
+		ast_walk(st, note_use, &used);
 		for (int j = 0; j < used.vars.n; j++)
 			names_add(s->arena, &need, used.vars.v[j]);
 	}
@@ -325,17 +311,18 @@ typedef struct VarScan {
 	int n, cap;
 } VarScan;
 
-static void note_var(Node *n, void *ctx)
+static AstWalk note_var(Node *n, void *ctx)
 {
 	VarScan *vs = ctx;
 	if (n->kind != AST_ASSIGN || n->op != OP_ASSIGN || !n->lhs || n->lhs->kind != AST_VAR)
-		return;
+		return AST_DESCEND;
 	for (int i = 0; i < vs->n; i++)
 		if (!strcmp(vs->v[i].name, n->lhs->name))
-			return;
+			return AST_DESCEND;
 	TypeKind t = guess_type(vs->s, n->rhs, vs->v, vs->n);
 	vs->v = arena_grow(vs->s->arena, vs->v, &vs->cap, vs->n + 1, sizeof *vs->v);
 	vs->v[vs->n++] = (Var){ n->lhs->name, t };
+	return AST_DESCEND;
 }
 
 /* ------------------------------------------------------------ prologues */
@@ -513,7 +500,7 @@ static Node *prologue(Session *s, Sc *sc, int ret)
 	}
 	VarScan vs = { s, NULL, 0, 0 };
 	for (int i = 0; i < blk->body.n; i++)
-		walk(blk->body.v[i], note_var, &vs);
+		ast_walk(blk->body.v[i], note_var, &vs);
 	sc->vars[ret] = vs.v;
 	sc->nvars[ret] = vs.n;
 	sc->prologue[ret] = blk;
@@ -682,9 +669,10 @@ typedef struct CallCount {
 
 static bool cheap(const Node *n);
 
-static void count_call(Node *n, void *ctx)
+static AstWalk count_call(Node *n, void *ctx)
 {
 	((CallCount *)ctx)->calls += n->kind == AST_CALL && !cheap(n);
+	return AST_DESCEND;
 }
 
 /* In a shared program, the fields of each call are those of raw_syscalls'
@@ -694,11 +682,12 @@ typedef struct Rename {
 	const char *event;
 } Rename;
 
-static void qualify_target(Node *n, void *ctx)
+static AstWalk qualify_target(Node *n, void *ctx)
 {
 	Rename *r = ctx;
 	if (n->kind == AST_TARGET && strcmp(n->name, "return") && !strchr(n->name, ':'))
 		n->name = arena_printf(r->s->arena, "%s:%s", r->event, n->name);
+	return AST_DESCEND;
 }
 
 static Node *stmt_assign(Session *s, const char *var, Node *value, SrcLoc loc)
@@ -812,7 +801,7 @@ static Node *shared_prologue(Session *s, Sc *sc, int ret, const Names *need)
 		}
 		/* anything else assigned stays a variable */
 		Uses set = { s->arena, { 0 }, false };
-		walk(st, note_assigned, &set);
+		ast_walk(st, note_assigned, &set);
 		for (int k = 0; k < m.n; k++)
 			if (names_has(&set.vars, m.names[k]))
 				m.names[k] = "";
@@ -832,7 +821,7 @@ typedef struct Typed {
 static bool types_agree(Session *s, Sc *sc, int ret, Node *pro, Typed *seen)
 {
 	Uses set = { s->arena, { 0 }, false };
-	walk(pro, note_assigned, &set);
+	ast_walk(pro, note_assigned, &set);
 	for (int i = 0; i < set.vars.n; i++) {
 		TypeKind t = TY_LONG;
 		for (int j = 0; j < sc->nvars[ret]; j++)
@@ -1175,11 +1164,11 @@ static int make_shared(Session *s, ProbeInst *inst, MoreFn more, const ProbePoin
 	}
 	for (int i = 0; i < n; i++) {
 		Rename r = { s, v[i]->event };
-		walk(leaves[i].body, qualify_target, &r);
-		walk(leaves[i].body, rename_globals, s);
+		ast_walk(leaves[i].body, qualify_target, &r);
+		ast_walk(leaves[i].body, rename_globals, s);
 		leaves[i].cost = cost(s, leaves[i].body, 0);
 		CallCount cc = { 0 };
-		walk(leaves[i].body, count_call, &cc);
+		ast_walk(leaves[i].body, count_call, &cc);
 		leaves[i].calling = cc.calls > 0;
 	}
 	/* chunks: of neighbouring numbers, or of calls with the same pieces */
@@ -1276,7 +1265,7 @@ static int resolve_sc(Session *s, ProbeInst *inst, MoreFn more)
 	const char *chain = inst->alias_chain;
 	Node *user = inst->body;
 	Uses uses = { s->arena, { 0 }, false };
-	walk(user, note_use, &uses);
+	ast_walk(user, note_use, &uses);
 	/* a global's name in the body is that global, not the calls' */
 	Names need = { 0 };
 	for (int i = 0; i < uses.vars.n; i++)
@@ -1325,7 +1314,7 @@ static int resolve_sc(Session *s, ProbeInst *inst, MoreFn more)
 			if (!pro)
 				return -1;
 			Node *mine = s->no_elide ? ast_clone(s->arena, pro) : elide(s, pro, &need);
-			walk(mine, rename_globals, s);
+			ast_walk(mine, rename_globals, s);
 			nodelist_add(s->arena, &blk->body, mine);
 		}
 		nodelist_add(s->arena, &blk->body, user);
