@@ -73,6 +73,21 @@ static int attach_tracepoint(const RtMeta *m, const struct bstap_probe *p, struc
 	return 0;
 }
 
+static int attach_raw_tracepoint(const RtMeta *m, const struct bstap_probe *p, struct bpf_program *prog,
+                                 RtLinks *links, char *err, size_t errlen)
+{
+	struct bpf_link *link = bpf_program__attach_raw_tracepoint(prog, meta_str(m, p->target));
+	if (!link) {
+		snprintf(err, errlen, "raw tracepoint %s: %s", meta_str(m, p->target), strerror(errno));
+		return -1;
+	}
+	if (!rt_links_add(links, link)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 int rt_attach(const RtMeta *m, const struct bstap_probe *p, struct bpf_program *prog,
               RtLinks *links, char *err, size_t errlen)
 {
@@ -81,6 +96,8 @@ int rt_attach(const RtMeta *m, const struct bstap_probe *p, struct bpf_program *
 		return 0;
 	case BSTAP_PROBE_TRACEPOINT:
 		return attach_tracepoint(m, p, prog, links, err, errlen);
+	case BSTAP_PROBE_RAW_TRACEPOINT:
+		return attach_raw_tracepoint(m, p, prog, links, err, errlen);
 	case BSTAP_PROBE_TIMER: case BSTAP_PROBE_PERF:
 		return rt_attach_perf(m, p, prog, links, err, errlen);
 	case BSTAP_PROBE_KPROBE:

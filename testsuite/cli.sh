@@ -192,7 +192,16 @@ t_timer_object() {
 	"$BSTAP" -p4 -o "$W/t.bo" -e 'global n probe timer.ms(20) { if (++n == 3) exit() } probe end { printf("n=%d\n", n) }' || return 1
 	[ "$("$BSTAP_RUN" "$W/t.bo")" = "n=3" ]
 }
-for t in kprobe_load kprobe_list kfunc_seed perf_hw timer_object; do
+t_tp_btf_list() {
+	# -L: a tracepoint's record fields, then the typed arguments (BTF) it
+	# has no field for; syscall events have no arguments of their own
+	"$BSTAP" -L 'kernel.trace("sched:sched_switch")' >"$W/o" 2>&1 &&
+		"$BSTAP" -L 'kernel.trace("syscalls:sys_enter_kill")' >>"$W/o" 2>&1 || { cat "$W/o"; return 1; }
+	cat "$W/o"
+	grep -q '^kernel.trace("sched:sched_switch") $prev_comm:string .* $prev_state:long .* $preempt:bool $prev:struct task_struct\* $next:struct task_struct\*$' "$W/o" &&
+		grep -qx 'kernel.trace("syscalls:sys_enter_kill") $__syscall_nr:long $pid:long $sig:long' "$W/o"
+}
+for t in kprobe_load kprobe_list kfunc_seed perf_hw timer_object tp_btf_list; do
 	check "$t" "t_$t"
 done
 t_kernel_sprintf_octal() {

@@ -567,6 +567,8 @@ static void more_inst(Session *s, ProbeInst *base, const char *target, void *pda
 	at->arg = ast_str(s->arena, target, strlen(target), at->arg ? at->arg->loc : at->loc);
 	inst->pp = pp;
 	inst->pp_text = pp_to_text(s->arena, pp);
+	if (inst->prov->specialise)
+		inst->prov->specialise(s, inst);
 	add_inst(s, inst);
 	bind_inst(s, inst);
 }

@@ -245,11 +245,21 @@ struct Provider {
 	 * NULL: the tapset index loads the files declaring them (syscall.*
 	 * takes its variables from tapsets/syscalls.stp's __syscall.*). */
 	const char *library;
+	/* Optional: called on each instance made through `more`, before its
+	 * body is bound; may move it to another provider (inst->prov). */
+	void (*specialise)(Session *s, ProbeInst *inst);
 };
 
 const Provider *provider_find(const ProbePoint *pp);
 extern const Provider provider_begin, provider_end, provider_error, provider_never;
 extern const Provider provider_tracepoint;
+/* kernel.trace with the tracepoint's typed arguments (probes/tracepoint_btf.c):
+ * tp_btf_choose (provider_tracepoint's specialise) moves an instance
+ * (pdata: TpFormat) there when its body needs more than the record's fields; tp_btf_more_vars lists, for -L,
+ * the arguments the record has no field for. */
+extern const Provider provider_tracepoint_btf;
+void tp_btf_choose(Session *s, ProbeInst *inst);
+const char *tp_btf_more_vars(Session *s, TpFormat *fmt);
 /* syscall.NAME[.return] and nd_syscall.*: made from the syscalls:
  * tracepoints (probes/syscall.c) */
 extern const Provider provider_syscall;

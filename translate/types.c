@@ -406,6 +406,18 @@ static void check_format(TCtx *c, Node *call, int first)
 	}
 }
 
+/* A kernel char array ($p->comm) is a string, but where a number is
+ * expected (kernel_string($p->comm), as stap scripts write it) it is its
+ * address, as in stap: the access is turned into that address. */
+static bool char_array_address(Node *a)
+{
+	Access *acc = a->kind == AST_TARGET ? a->aux : NULL;
+	if (!acc || acc->kind != ACC_KMEM_CHAIN || acc->leaf != ACC_LEAF_STRING)
+		return false;
+	acc->leaf = ACC_LEAF_ADDR;
+	return true;
+}
+
 static TypeKind call_type(TCtx *c, Node *n)
 {
 	if (sema_is_builtin(n->name)) {
@@ -482,6 +494,8 @@ static TypeKind call_type(TCtx *c, Node *n)
 				        p->name, d->name);
 		} else if (t == TY_UNKNOWN) {
 			settle(c, a, t, p->type);
+		} else if (p->type == TY_LONG && t == TY_STRING && char_array_address(a)) {
+			set_sym(c, p, TY_LONG, &a->loc, &a->loc);
 		} else if (p->type != TY_UNKNOWN && p->type != t) {
 			if (c->report) {
 				diag_at(DIAG_ERROR, "semantic error", &a->loc,

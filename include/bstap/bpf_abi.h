@@ -64,6 +64,7 @@ enum bstap_probe_kind {
 	                          * a software cpu-clock perf event */
 	BSTAP_PROBE_PERF,        /* target "cpus=all,type=T,config=C,period=N" (or
 	                          * ",freq=HZ"), arg = the period (0 with freq) */
+	BSTAP_PROBE_RAW_TRACEPOINT, /* target "event": a raw tracepoint (typed arguments) */
 };
 
 /* begin, end and error probes run in the runtime's user-space executor

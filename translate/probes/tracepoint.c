@@ -2,7 +2,9 @@
  *
  * Programs are BPF_PROG_TYPE_TRACEPOINT: the context is the raw trace
  * record, so $field reads ctx + offset with the offsets and sizes of the
- * tracefs format file.  No kernel headers are involved. */
+ * tracefs format file.  No kernel headers are involved.  A body that
+ * needs the tracepoint's typed arguments instead ($prev->comm) moves its
+ * instance to tracepoint_btf.c. */
 #include <linux/bpf.h>
 #include <string.h>
 
@@ -126,6 +128,9 @@ static const char *tp_vars(Session *s, const ProbeInst *inst)
 		out = arena_printf(s->arena, "%s%s$%s:%s", out, *out ? " " : "", f->name,
 		                   acc.kind == ACC_CTX_INT ? "long" : "string");
 	}
+	const char *args = tp_btf_more_vars(s, fmt);
+	if (*args)
+		out = arena_printf(s->arena, "%s%s%s", out, *out ? " " : "", args);
 	return out;
 }
 
@@ -172,4 +177,5 @@ const Provider provider_tracepoint = {
 	.name = "kernel.trace", .matches = match_tp, .resolve = resolve_tp, .target = target_tp,
 	.abi_kind = BSTAP_PROBE_TRACEPOINT, .prog_type = BPF_PROG_TYPE_TRACEPOINT,
 	.section = tp_section, .attach_target = tp_attach, .list_vars = tp_vars, .pretty = tp_pretty,
+	.specialise = tp_btf_choose,
 };

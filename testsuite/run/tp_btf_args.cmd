@@ -1,0 +1,1 @@
+echo $$ > "$PIDFILE"; sleep 0.2; exec /bin/true
