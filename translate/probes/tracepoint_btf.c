@@ -74,8 +74,9 @@ static bool is_field(const TpFormat *fmt, const char *name)
 }
 
 typedef struct Scan {
-	const TpFormat *fmt;      /* NULL: only look for a target variable */
-	const Node *why;          /* first target the record cannot give */
+	const TpFormat *fmt;
+	const TpBtf *d;           /* NULL: only look for a target variable */
+	const Node *why;          /* first argument the record cannot give */
 	bool any;
 } Scan;
 
@@ -85,9 +86,10 @@ static AstWalk scan_target(Node *n, void *ctx)
 	if (n->kind != AST_TARGET || n->name[0] == '$' || !strcmp(n->name, "return"))
 		return AST_DESCEND;
 	sc->any = true;
-	if (!sc->fmt)
+	if (!sc->d)
 		return AST_STOP;
-	if (!sc->why && (n->ncomps || n->addr_of || !is_field(sc->fmt, n->name)))
+	/* a name neither has is the record's to report (or @defined's) */
+	if (!sc->why && (n->ncomps || n->addr_of || !is_field(sc->fmt, n->name)) && find_arg(sc->d, n->name))
 		sc->why = n;
 	return AST_DESCEND;
 }
@@ -95,19 +97,16 @@ static AstWalk scan_target(Node *n, void *ctx)
 void tp_btf_choose(Session *s, ProbeInst *inst)
 {
 	TpFormat *fmt = inst->pdata;
-	Scan sc = { NULL, NULL, false };
-	/* the record's format is read only when the body names a variable */
+	Scan sc = { fmt, NULL, NULL, false };
+	/* the format and BTF are read only when the body names a variable */
 	if (!inst->body || (ast_walk(inst->body, scan_target, &sc), !sc.any) || !tracefs_fields(s, fmt))
-		return;
-	sc.fmt = fmt;
-	ast_walk(inst->body, scan_target, &sc);
-	if (!sc.why)
 		return;
 	TpBtf *d = arena_alloc(s->arena, sizeof *d);
 	if (!find_args(s, fmt->event, d))
 		return;
-	/* a name neither gives is the record's error to report, with its list */
-	if (!sc.why->ncomps && !sc.why->addr_of && !find_arg(d, sc.why->name))
+	sc.d = d;
+	ast_walk(inst->body, scan_target, &sc);
+	if (!sc.why)
 		return;
 	d->fmt = fmt;
 	d->why = sc.why;
