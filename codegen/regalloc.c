@@ -16,6 +16,9 @@
  *    verifier's pointer tracking): each use loads into a fresh short-lived
  *    vreg and each definition stores one; then start again.  The fresh
  *    vregs are never spilled themselves, so the rounds converge.
+ * 5. Spill slots whose values are never live at the same time share a
+ *    slot (compact_slots): when the 512 bytes of stack run out, and once
+ *    at the end, so that a long body's many short-lived spills fit.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +224,120 @@ static void spill(IrFunc *f, int v, int off)
 	f->cur_srcpos = saved_pos;
 }
 
+/* ------------------------------------------------------------ spill slots */
+
+/* The spill slots are the 8-byte slots fp-(base+8), fp-(base+16), ... that
+ * spill() made: below everything else on the stack, and reached only by
+ * spill()'s DW loads and stores.  The slot an instruction reads or writes
+ * (*store says which), or -1. */
+static int slot_of(const IrInsn *in, int base, int nslots, bool *store)
+{
+	int off;
+	if (in->kind != IRK_INSN)
+		return -1;
+	if (in->code == (BPF_LDX | BPF_MEM | BPF_DW) && in->src == IR_FP)
+		*store = false, off = -in->off;
+	else if (in->code == (BPF_STX | BPF_MEM | BPF_DW) && in->dst == IR_FP)
+		*store = true, off = -in->off;
+	else
+		return -1;
+	if (off <= base || (off - base) % 8)
+		return -1;
+	int k = (off - base) / 8 - 1;
+	return k < nslots ? k : -1;
+}
+
+/* Give spill slots that are never live together the same slot, as
+ * registers are coloured: liveness over the control flow (a store defines
+ * a slot, a load uses it), then each slot takes the first slot number no
+ * slot it interferes with has.  Rewrites the offsets and the stack size;
+ * returns the number of slots left. */
+static int compact_slots(IrFunc *f, const int *label_at, int base, int nslots)
+{
+	enum { MAXS = 64 }; /* 512 bytes of 8-byte slots */
+	if (nslots <= 1 || nslots > MAXS)
+		return nslots;
+	uint64_t *live = calloc((size_t)f->n + 1, sizeof *live);
+	uint64_t clash[MAXS] = {0};
+	int color[MAXS];
+	if (!live)
+		return nslots;
+	bool changed = true, st;
+	while (changed) {
+		changed = false;
+		for (int i = f->n - 1; i >= 0; i--) {
+			const IrInsn *in = &f->v[i];
+			int succ[2], ns = 0;
+			if (falls_through(in) && i + 1 < f->n)
+				succ[ns++] = i + 1;
+			if (in->kind == IRK_JUMP)
+				succ[ns++] = label_at[in->label];
+			uint64_t out = live[i];
+			for (int k = 0; k < ns; k++) {
+				uint64_t in_set = live[succ[k]];
+				int sl = slot_of(&f->v[succ[k]], base, nslots, &st);
+				if (sl >= 0)
+					in_set = st ? in_set & ~(1ull << sl) : in_set | 1ull << sl;
+				out |= in_set;
+			}
+			if (out != live[i]) {
+				live[i] = out;
+				changed = true;
+			}
+		}
+	}
+	/* a slot stored while another is live clashes with it; so do slots
+	 * live where the program starts (read before any store) */
+	uint64_t entry = live[0];
+	int sl0 = f->n ? slot_of(&f->v[0], base, nslots, &st) : -1;
+	if (sl0 >= 0)
+		entry = st ? entry & ~(1ull << sl0) : entry | 1ull << sl0;
+	for (int i = 0; i < f->n; i++) {
+		int sl = slot_of(&f->v[i], base, nslots, &st);
+		if (sl >= 0 && st) {
+			clash[sl] |= live[i] & ~(1ull << sl);
+			for (int o = 0; o < nslots; o++)
+				if (live[i] >> o & 1 && o != sl)
+					clash[o] |= 1ull << sl;
+		}
+	}
+	for (int a = 0; a < nslots; a++)
+		if (entry >> a & 1)
+			clash[a] |= entry & ~(1ull << a);
+	free(live);
+	int used = 0;
+	for (int a = 0; a < nslots; a++) {
+		uint64_t taken = 0;
+		for (int b = 0; b < a; b++)
+			if (clash[a] >> b & 1)
+				taken |= 1ull << color[b];
+		int c = 0;
+		while (taken >> c & 1)
+			c++;
+		color[a] = c;
+		if (c + 1 > used)
+			used = c + 1;
+	}
+	for (int i = 0; i < f->n; i++) {
+		int sl = slot_of(&f->v[i], base, nslots, &st);
+		if (sl >= 0)
+			f->v[i].off = (int16_t)-(base + 8 * (color[sl] + 1));
+	}
+	f->stack = base + 8 * used;
+	return used;
+}
+
+static int *labels_of(const IrFunc *f)
+{
+	int *at = malloc(sizeof(int) * (size_t)(f->nlabels + 1));
+	for (int i = 0; i < f->nlabels; i++)
+		at[i] = -1;
+	for (int i = 0; i < f->n; i++)
+		if (f->v[i].kind == IRK_LABEL)
+			at[f->v[i].label] = i;
+	return at;
+}
+
 /* Registers to try, best first, when no hint applies. */
 static const int order_short[] = {1, 2, 3, 4, 5, 0, 6, 7, 8, 9};
 
@@ -293,6 +410,7 @@ static int spill_choice(const RA *ra, const IrFunc *f, int v, int first_temp)
 int ra_allocate(IrFunc *f, const SrcLoc *where)
 {
 	int first_temp = IR_VREG0 + f->nvregs;
+	int base = f->stack, nslots = 0; /* the spill slots: below base */
 	for (int round = 0; round < MAX_ROUNDS; round++) {
 		RA ra;
 		ra.nregs = IR_VREG0 + f->nvregs;
@@ -301,12 +419,7 @@ int ra_allocate(IrFunc *f, const SrcLoc *where)
 			diag_at(DIAG_ERROR, "error", where, "probe is too large to compile (%d values)", f->nvregs);
 			return -1;
 		}
-		ra.label_at = malloc(sizeof(int) * (size_t)(f->nlabels + 1));
-		for (int i = 0; i < f->nlabels; i++)
-			ra.label_at[i] = -1;
-		for (int i = 0; i < f->n; i++)
-			if (f->v[i].kind == IRK_LABEL)
-				ra.label_at[f->v[i].label] = i;
+		ra.label_at = labels_of(f);
 		ra.live = malloc(sizeof(Word) * (size_t)ra.words * (size_t)(f->n + 1));
 		ra.graph = malloc(sizeof(Word) * (size_t)ra.words * (size_t)ra.nregs);
 		liveness(&ra, f);
@@ -333,15 +446,25 @@ int ra_allocate(IrFunc *f, const SrcLoc *where)
 			}
 			f->n = j;
 			free(color);
+			int *at = labels_of(f);
+			compact_slots(f, at, base, nslots);
+			free(at);
 			return 0;
 		}
 		free(color);
 		int off = ir_stack_alloc(f, 8);
+		if (!off && nslots) {
+			int *at = labels_of(f);
+			nslots = compact_slots(f, at, base, nslots);
+			free(at);
+			off = ir_stack_alloc(f, 8);
+		}
 		if (!off) {
 			diag_at(DIAG_ERROR, "error", where,
 			        "probe needs more than 512 bytes of stack to hold its values");
 			return -1;
 		}
+		nslots++;
 		spill(f, failed, off);
 	}
 	diag_at(DIAG_ERROR, "error", where, "register allocation did not converge");

@@ -1,0 +1,1 @@
+sh -c "echo \$PPID > /dev/null; sleep 0.1"
