@@ -17,6 +17,7 @@ struct DwFile {
 	Dwarf *dw;                /* NULL without debug info */
 	Dwarf_CFI *cfi;           /* .eh_frame (or .debug_frame), for the CFA */
 	bool pie;                 /* ET_DYN: loaded at a bias */
+	bool kernel;              /* a kernel image: values in kernel memory */
 	GElf_Phdr *loads;         /* PT_LOAD headers */
 	int nloads;
 	DwSite *funcs;            /* every function, by name (read_funcs) */
