@@ -227,6 +227,11 @@ void dw_free(Session *s)
 	s->dwfiles = NULL;
 }
 
+void dw_set_slide(DwFile *f, int64_t slide)
+{
+	f->slide = slide;
+}
+
 const char *dw_path(const DwFile *f)
 {
 	return f->path;

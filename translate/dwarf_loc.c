@@ -317,7 +317,7 @@ static void expr_ops(DwCtx *c, Dwarf_Attribute *attr, const Dwarf_Op *ops, size_
 		} else {
 			switch (a) {
 			case DW_OP_addr:
-				dwl_op(c, o, LOP_CONST, (int64_t)x->number);
+				dwl_op(c, o, LOP_CONST, (int64_t)x->number + c->f->slide);
 				if (c->f->pie) {
 					/* the bias is the probed ip minus its link-time address:
 					 * a return probe's ip is in the caller */

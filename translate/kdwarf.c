@@ -9,7 +9,8 @@
  * kernel.function probes then use BTF (probes/kprobe.c).
  *
  * Requires: the session's option.  Provides: the DwFile (dwarf.c, opened
- * as a kernel image) and whether it is another kernel's. */
+ * as a kernel image, with KASLR's slide) and whether it is another
+ * kernel's. */
 #include <fcntl.h>
 #include <gelf.h>
 #include <stdlib.h>
@@ -57,10 +58,30 @@ static DwFile *open_debuginfo(Session *s, const char *path, char *err, size_t er
 	return f;
 }
 
+/* Is f the running kernel's build?  Then its variables are where KASLR
+ * slid them: /proc/kallsyms's _text minus the file's (0 when kallsyms
+ * hides addresses). */
 static bool same_build(Session *s, DwFile *f)
 {
 	const char *mine = kdw_running_build_id(s->arena), *its = dw_build_id(s->arena, dw_elf(f));
-	return mine && its && !strcmp(mine, its);
+	if (!mine || !its || strcmp(mine, its))
+		return false;
+	uint64_t linked, running = 0;
+	FILE *ks = fopen("/proc/kallsyms", "re");
+	char line[512];
+	while (ks && fgets(line, sizeof line, ks)) {
+		unsigned long long a;
+		char name[64];
+		if (sscanf(line, "%llx %*c %63s", &a, name) == 2 && !strcmp(name, "_text")) {
+			running = a;
+			break;
+		}
+	}
+	if (ks)
+		fclose(ks);
+	if (running && dw_symbol(f, "_text", &linked))
+		dw_set_slide(f, (int64_t)(running - linked));
+	return true;
 }
 
 int kdw_check_option(Session *s)

@@ -435,6 +435,9 @@ typedef struct DwSite {
 DwFile *dw_open(Session *s, const char *path, char *err, size_t errlen);
 /* dw_open for a kernel image: its values live in kernel memory. */
 DwFile *dw_open_kernel(Session *s, const char *path, char *err, size_t errlen);
+/* Where a kernel image's addresses are at run time: KASLR's slide, added
+ * to the static addresses of its variables. */
+void dw_set_slide(DwFile *f, int64_t slide);
 /* Close every file dw_open opened (session_fini). */
 void dw_free(Session *s);
 const char *dw_path(const DwFile *f);
