@@ -1,8 +1,10 @@
-/* target_dwarf.c - user-space target values of process probes (ACC_DWARF):
- * the location program of each item (translate/dwarf_loc.c, usdt.c) run
- * at compile time on a stack of virtual registers, reading saved registers
- * from the pt_regs context and user memory with bpf_probe_read_user.  A
- * plain value is a long or a user string; $$parms and $x$ are strings
+/* target_dwarf.c - DWARF-located target values (ACC_DWARF) of process
+ * probes and of kernel.function probes with kernel debuginfo: the location
+ * program of each item (translate/dwarf_loc.c, usdt.c) run at compile time
+ * on a stack of virtual registers, reading saved registers from the
+ * pt_regs context, and memory from the process (bpf_copy_from_user,
+ * bpf_probe_read_user_str) or from the kernel (bpf_probe_read_kernel and
+ * _str) as LocAccess.kernel says.  A plain value is a long or a string; $$parms and $x$ are strings
  * formatted here, in BPF: hex, decimal and char escapes are computed without
  * branches (each branch would double the paths the verifier walks), into a
  * buffer whose write offset is clamped to MAXSTRINGLEN - 1 and masked to a
@@ -54,21 +56,23 @@ static const char *near_text(Emit *e)
 	return arena_printf(e->L->a, "identifier '%s'", e->la->expr);
 }
 
-/* size bytes of user memory at addr, zero-extended; a fault ends the probe
+/* size bytes of memory at addr, zero-extended; a fault ends the probe
  * with a run-time error.  Process probes are sleepable programs
  * (uprobe.s): bpf_copy_from_user brings in pages the process has not
- * touched yet, where bpf_probe_read_user would fail. */
-static int load_user(Emit *e, int addr, int size)
+ * touched yet, where bpf_probe_read_user would fail.  Kernel memory is
+ * read with bpf_probe_read_kernel (kprobes cannot sleep, nor need to). */
+static int load_mem(Emit *e, int addr, int size)
 {
 	Lower *L = e->L;
 	IrFunc *f = L->f;
 	static const int sizes[9] = {0, BPF_B, BPF_H, 0, BPF_W, 0, 0, 0, BPF_DW};
 	if (e->slot < 0)
 		e->slot = scratch_alloc(L, 8);
-	int r = call_copy(f, BPF_FUNC_copy_from_user, scratch_ptr(L, e->slot), size, addr);
+	int helper = e->la->kernel ? BPF_FUNC_probe_read_kernel : BPF_FUNC_copy_from_user;
+	int r = call_copy(f, helper, scratch_ptr(L, e->slot), size, addr);
 	int ok = ir_label(f);
 	ir_emit_jmpi(f, BPF_JEQ, r, 0, ok);
-	emit_error(L, "user read fault", near_text(e), &e->n->loc);
+	emit_error(L, e->la->kernel ? "kernel read fault" : "user read fault", near_text(e), &e->n->loc);
 	ir_emit_label(f, ok);
 	int v = ir_vreg(f);
 	ir_emit_ldx(f, sizes[size], v, scratch_ptr(L, e->slot), 0);
@@ -116,7 +120,7 @@ static int run_ops(Emit *e, const LocOp *ops, int nops)
 			st[sp - 1] = v;
 			break;
 		case LOP_LOAD:
-			st[sp - 1] = load_user(e, st[sp - 1], (int)o->n);
+			st[sp - 1] = load_mem(e, st[sp - 1], (int)o->n);
 			break;
 		case LOP_SEXT: case LOP_ZEXT:
 			v = vreg_copy(f, st[sp - 1]);
@@ -184,10 +188,13 @@ static int run_ops(Emit *e, const LocOp *ops, int nops)
 
 /* bpf_probe_read_user_str(dst, size, addr), the result in a register.  It
  * cannot fault pages in: when it fails, touch the first byte and the next
- * page with bpf_copy_from_user (which can) and read again. */
-static int read_user_str(Emit *e, int dst, int size, int addr)
+ * page with bpf_copy_from_user (which can) and read again.  A kernel
+ * string is read once with bpf_probe_read_kernel_str. */
+static int read_str(Emit *e, int dst, int size, int addr)
 {
 	IrFunc *f = e->L->f;
+	if (e->la->kernel)
+		return call_copy(f, BPF_FUNC_probe_read_kernel_str, dst, size, addr);
 	int r = call_copy(f, BPF_FUNC_probe_read_user_str, dst, size, addr), done = ir_label(f);
 	ir_emit_jmpi(f, BPF_JSGE, r, 0, done);
 	if (e->slot < 0)
@@ -203,17 +210,18 @@ static int read_user_str(Emit *e, int dst, int size, int addr)
 	return r;
 }
 
-/* The user string at addr into a fresh MAXSTRINGLEN buffer (at most max
+/* The string at addr into a fresh MAXSTRINGLEN buffer (at most max
  * bytes, 0: no limit). */
-static int user_string(Emit *e, int addr, int max)
+static int read_string(Emit *e, int addr, int max)
 {
 	Lower *L = e->L;
 	IrFunc *f = L->f;
 	int buf = scratch_ptr(L, scratch_alloc(L, L->cap));
-	int r = read_user_str(e, buf, max > 0 && max + 1 < L->cap ? max + 1 : L->cap, addr);
+	int r = read_str(e, buf, max > 0 && max + 1 < L->cap ? max + 1 : L->cap, addr);
 	int ok = ir_label(f);
 	ir_emit_jmpi(f, BPF_JSGE, r, 0, ok);
-	emit_error(L, "user string copy fault", near_text(e), &e->n->loc);
+	emit_error(L, e->la->kernel ? "kernel string copy fault" : "user string copy fault", near_text(e),
+	           &e->n->loc);
 	ir_emit_label(f, ok);
 	return buf;
 }
@@ -482,7 +490,7 @@ static void sb_quoted(Emit *e, const Sb *b, int addr, int max)
 	int size = max > 0 && max + 1 < L->cap ? max + 1 : L->cap;
 	int dst = sb_ptr(L, b);
 	ir_emit_alui(f, BPF_ADD, dst, 1);
-	int got = read_user_str(e, dst, size, addr);
+	int got = read_str(e, dst, size, addr);
 	/* delta = got > 0 ? got + 1 : 2 + hex digits */
 	int ok = vreg_copy(f, got);
 	ir_emit_alui(f, BPF_NEG, ok, 0);
@@ -555,7 +563,7 @@ int target_dwarf_value(Lower *L, Node *n)
 		int v = run_ops(&e, it->ops, it->nops);
 		if (v < 0 || !it->is_string)
 			return v;
-		return user_string(&e, v, it->strmax);
+		return read_string(&e, v, it->strmax);
 	}
 	if (e.la->nitems == 1 && !it->ops) {
 		int buf = scratch_ptr(L, scratch_alloc(L, L->cap));

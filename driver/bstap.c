@@ -48,6 +48,10 @@ static void usage(FILE *out)
 	      "  -V, --version   print the version\n"
 	      "  -h, --help      print this help\n"
 	      "  --runtime=bpf   accepted for stap compatibility (the only runtime)\n"
+	      "  --kernel-debuginfo=VMLINUX\n"
+	      "                  read kernel.function probes' functions and variables from\n"
+	      "                  VMLINUX's DWARF (default: /usr/lib/debug/boot/vmlinux-RELEASE\n"
+	      "                  and the like, when their build id is the running kernel's)\n"
 	      "\n"
 	      "ARGS fill $1 $2 ... (numbers) and @1 @2 ... (strings).\n",
 	      out);
@@ -142,11 +146,12 @@ int main(int argc, char **argv)
 	int ninc = 0;
 	s.inc_dirs = arena_alloc(s.arena, sizeof(char *) * (size_t)(argc + 1));
 
-	enum { OPT_RUNTIME = 256 };
+	enum { OPT_RUNTIME = 256, OPT_KERNEL_DEBUGINFO };
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{"runtime", required_argument, NULL, OPT_RUNTIME},
+		{"kernel-debuginfo", required_argument, NULL, OPT_KERNEL_DEBUGINFO},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -213,12 +218,17 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			break;
+		case OPT_KERNEL_DEBUGINFO:
+			s.kernel_debuginfo = optarg;
+			break;
 		default:
 			usage(stderr);
 			return 1;
 		}
 	}
 	s.ninc_dirs = ninc;
+	if (kdw_check_option(&s) < 0)
+		return 1;
 	if (list) {
 		rt_ensure_tracefs();
 		return sema_list(&s, list, list_vars, stdout);

@@ -1,5 +1,7 @@
 /* attach_kprobe.c - kernel.function probes: a kprobe or kretprobe on the
- * function the target names ("func" or "module:func"), through libbpf.
+ * function the target names ("func" or "module:func"), through libbpf;
+ * "func+0xOFF" is a kprobe inside func (where DWARF says a function was
+ * inlined), through libbpf's kprobe offset.
  *
  * A kernel built without CONFIG_KPROBES has neither the kprobe PMU nor
  * tracefs's kprobe_events: the programs still load (the verifier checks
@@ -7,6 +9,7 @@
  * what to use instead. */
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -30,7 +33,16 @@ int rt_attach_kprobe(const RtMeta *m, const struct bstap_probe *p, struct bpf_pr
 		snprintf(err, errlen, NO_KPROBES);
 		return -1;
 	}
-	struct bpf_link *link = bpf_program__attach_kprobe(prog, p->arg != 0, func);
+	char sym[512];
+	const char *plus = strstr(func, "+0x");
+	LIBBPF_OPTS(bpf_kprobe_opts, opts, .retprobe = p->arg != 0);
+	if (plus && (size_t)(plus - func) < sizeof sym) {
+		snprintf(sym, sizeof sym, "%.*s", (int)(plus - func), func);
+		opts.offset = (size_t)strtoull(plus + 3, NULL, 16);
+	} else {
+		snprintf(sym, sizeof sym, "%s", func);
+	}
+	struct bpf_link *link = bpf_program__attach_kprobe_opts(prog, sym, &opts);
 	if (!link) {
 		int e = errno;
 		if ((e == ENOENT || e == EOPNOTSUPP) && !kernel_has_kprobes())

@@ -204,6 +204,70 @@ t_tp_btf_list() {
 for t in kprobe_load kprobe_list kfunc_seed perf_hw timer_object tp_btf_list; do
 	check "$t" "t_$t"
 done
+# ---- kernel.function through the kernel's DWARF (--kernel-debuginfo), on
+# fixtures/kfix.c: SYSCALL_DEFINE-like wrappers with an inlined __do_sys_kill
+t_kdwarf_list() {
+	# functions, inlined ones too, and their variables with DWARF's C types;
+	# the fixture is not the running kernel's build: used, with a warning
+	local K="$FIXTURES/kfix" f='@[^"]*kfix\.c:[0-9]+'
+	"$BSTAP" --kernel-debuginfo="$K" -L 'kernel.function("*sys_kill")' >"$W/o" 2>"$W/e" || { cat "$W/o" "$W/e"; return 1; }
+	"$BSTAP" -w --kernel-debuginfo="$K" -L 'kernel.function("kfix_vfs_read")' >>"$W/o" || return 1
+	"$BSTAP" -w --kernel-debuginfo="$K" -L 'kernel.function("kfix_vfs_read").return' >>"$W/o" || return 1
+	cat "$W/o" "$W/e"
+	grep -q "^WARNING: --kernel-debuginfo '$K': its build id differs from the running kernel's" "$W/e" &&
+		grep -qE "^kernel.function\(\"__do_sys_kill$f\"\) \\\$pid:pid_t \\\$sig:int\$" "$W/o" &&
+		grep -qE "^kernel.function\(\"__se_sys_kill$f\"\) \\\$pid:long int \\\$sig:long int" "$W/o" &&
+		grep -qE "^kernel.function\(\"__x64_sys_kill$f\"\) \\\$regs:struct pt_regs const\\*\$" "$W/o" &&
+		grep -qE "^kernel.function\(\"kfix_vfs_read$f\"\) \\\$file:struct kfix_file\\* \\\$buf:char\\* \\\$count:size_t \\\$pos:long int\\*\$" "$W/o" &&
+		grep -qE "^kernel.function\(\"kfix_vfs_read$f\"\).return \\\$return:long int\$" "$W/o"
+}
+t_kdwarf_load() {
+	# $pid/$sig of the inlined body, a member chain, $return, @entry and
+	# $$parms compile (inlined instances go on SYMBOL+OFFSET), pass the
+	# verifier, then fail to attach (here: no kprobes; elsewhere: the
+	# fixture's functions are not the kernel's), leaving nothing loaded
+	local K="$FIXTURES/kfix" rc
+	cat >"$W/kd.stp" <<-'EOF'
+	probe kernel.function("__do_sys_kill") { printf("%d %d %s\n", $pid, $sig, $$parms) }
+	probe kernel.function("kfix_vfs_read") {
+		printf("%d %s %d\n", $file->f_path->dentry->d_name->len, $file->f_path->dentry->d_name->name,
+		       $file->f_inode->i_ino) }
+	probe kernel.function("kfix_vfs_read").return { printf("%d %d\n", $return, @entry($count)) }
+	probe kernel.function("__se_sys_kill").return { printf("%d %d\n", $return, $sig) }
+	EOF
+	"$BSTAP" -w -p4 -o "$W/kd.bo" --kernel-debuginfo="$K" "$W/kd.stp" || return 1
+	grep -qa '__se_sys_kill+0x[0-9a-f]' "$W/kd.bo" && grep -qa '__ia32_sys_kill+0x[0-9a-f]' "$W/kd.bo" || {
+		echo "no kprobe at an inlined instance's offset"; return 1; }
+	"$BSTAP" -w --kernel-debuginfo="$K" "$W/kd.stp" >"$W/o" 2>"$W/e"
+	rc=$?
+	cat "$W/o" "$W/e"
+	bash "$HERE/leaks.sh" || { echo "programs left loaded"; return 1; }
+	[ $rc -eq 1 ] && ! grep -qi verifier "$W/e" || return 1
+	if have_kprobes; then
+		grep -q '^ERROR: cannot attach probe kernel.function("__do_sys_kill@' "$W/e"
+	else
+		grep -q '^ERROR: cannot attach probe kernel.function("__do_sys_kill@.*CONFIG_KPROBES' "$W/e"
+	fi
+}
+t_kdwarf_errors() {
+	# a missing file, a file without DWARF: said, exit 1; an unknown
+	# variable: located, with the function's variables
+	local K="$FIXTURES/kfix"
+	"$BSTAP" --kernel-debuginfo=/nonexistent/vmlinux -e 'probe begin { exit() }' 2>"$W/e" && return 1
+	cat "$W/e"
+	grep -qx "ERROR: --kernel-debuginfo '/nonexistent/vmlinux': No such file or directory" "$W/e" || return 1
+	"$BSTAP" --kernel-debuginfo=/bin/sh -e 'probe begin { exit() }' 2>"$W/e" && return 1
+	cat "$W/e"
+	grep -qx "ERROR: --kernel-debuginfo '/bin/sh': it has no DWARF debug information" "$W/e" || return 1
+	"$BSTAP" -w -p2 --kernel-debuginfo="$K" -e 'probe kernel.function("__do_sys_kill") { print($nosuch) }' 2>"$W/e" &&
+		return 1
+	cat "$W/e"
+	grep -q "^semantic error: unresolved target-symbol expression '\$nosuch' in function '__do_sys_kill'" "$W/e" &&
+		grep -q '^ *at: <input>:1:48' "$W/e" && grep -q 'variables of this probe are: \$pid:pid_t \$sig:int' "$W/e"
+}
+for t in kdwarf_list kdwarf_load kdwarf_errors; do
+	check "$t" "t_$t"
+done
 t_kernel_sprintf_octal() {
 	# bpf_snprintf has no %o: refused at compile time, located, not at load
 	! "$BSTAP" -p4 -o "$W/o.bo" -e 'probe kernel.trace("syscalls:sys_enter_kill") { s = sprintf("%o", 8) }' 2>"$W/e" || return 1

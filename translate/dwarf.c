@@ -58,19 +58,32 @@ void dw_each_note(struct Elf *elf, bool (*fn)(const char *owner, uint32_t type, 
 
 typedef struct {
 	Arena *a;
-	char *hex;
+	const char *hex;
 } BuildId;
+
+const char *dw_hex(Arena *a, const void *bytes, size_t n)
+{
+	const unsigned char *id = bytes;
+	char *hex = arena_alloc(a, 2 * n + 1);
+	for (size_t i = 0; i < n; i++)
+		sprintf(hex + 2 * i, "%02x", id[i]);
+	return hex;
+}
 
 static bool on_build_id(const char *owner, uint32_t type, const void *desc, size_t size, void *ctx)
 {
 	BuildId *b = ctx;
 	if (type != NT_GNU_BUILD_ID || strcmp(owner, "GNU") || !size)
 		return true;
-	const unsigned char *id = desc;
-	b->hex = arena_alloc(b->a, 2 * size + 1);
-	for (size_t i = 0; i < size; i++)
-		sprintf(b->hex + 2 * i, "%02x", id[i]);
+	b->hex = dw_hex(b->a, desc, size);
 	return false;
+}
+
+const char *dw_build_id(Arena *a, struct Elf *elf)
+{
+	BuildId b = { a, NULL };
+	dw_each_note(elf, on_build_id, &b);
+	return b.hex;
 }
 
 /* A separate debug file as gdb and stap find it: by build-id, then by
@@ -79,9 +92,7 @@ static bool open_debug_file(DwFile *f, Arena *a)
 {
 	const char *tries[4];
 	int n = 0;
-	BuildId b = { a, NULL };
-	dw_each_note(f->elf, on_build_id, &b);
-	const char *id = b.hex;
+	const char *id = dw_build_id(a, f->elf);
 	if (id)
 		tries[n++] = arena_printf(a, "/usr/lib/debug/.build-id/%.2s/%s.debug", id, id + 2);
 	size_t shstrndx;
@@ -134,10 +145,10 @@ static int read_loads(DwFile *f, Arena *a, char *err, size_t errlen)
 	return 0;
 }
 
-DwFile *dw_open(Session *s, const char *path, char *err, size_t errlen)
+static DwFile *open_file(Session *s, const char *path, bool kernel, char *err, size_t errlen)
 {
 	for (DwFile *f = s->dwfiles; f; f = f->next)
-		if (!strcmp(f->path, path))
+		if (!strcmp(f->path, path) && f->kernel == kernel)
 			return f;
 	elf_version(EV_CURRENT);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -152,11 +163,12 @@ DwFile *dw_open(Session *s, const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	if (eh.e_machine != EM_X86_64 || eh.e_ident[EI_CLASS] != ELFCLASS64) {
-		snprintf(err, errlen, "not an x86-64 ELF file (process probes support x86-64 only)");
+		snprintf(err, errlen, "not an x86-64 ELF file (bstap supports x86-64 only)");
 		goto fail;
 	}
 	if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) {
-		snprintf(err, errlen, "not an executable or a shared library");
+		snprintf(err, errlen, kernel ? "not a kernel image (vmlinux is an executable)"
+		                             : "not an executable or a shared library");
 		goto fail;
 	}
 	DwFile *f = arena_alloc(s->arena, sizeof *f);
@@ -164,7 +176,10 @@ DwFile *dw_open(Session *s, const char *path, char *err, size_t errlen)
 	f->fd = fd;
 	f->dfd = -1;
 	f->elf = elf;
-	f->pie = eh.e_type == ET_DYN;
+	/* the kernel's addresses are its link-time ones (plus KASLR's slide,
+	 * which symbol+offset attachment never sees) */
+	f->pie = !kernel && eh.e_type == ET_DYN;
+	f->kernel = kernel;
 	if (read_loads(f, s->arena, err, errlen) < 0) {
 		elf_end(elf);
 		close(fd);
@@ -187,6 +202,16 @@ fail:
 	return NULL;
 }
 
+DwFile *dw_open(Session *s, const char *path, char *err, size_t errlen)
+{
+	return open_file(s, path, false, err, errlen);
+}
+
+DwFile *dw_open_kernel(Session *s, const char *path, char *err, size_t errlen)
+{
+	return open_file(s, path, true, err, errlen);
+}
+
 void dw_free(Session *s)
 {
 	for (DwFile *f = s->dwfiles; f; f = f->next) {
@@ -200,6 +225,11 @@ void dw_free(Session *s)
 		close(f->fd);
 	}
 	s->dwfiles = NULL;
+}
+
+void dw_set_slide(DwFile *f, int64_t slide)
+{
+	f->slide = slide;
 }
 
 const char *dw_path(const DwFile *f)
@@ -280,6 +310,34 @@ bool dw_symbol(const DwFile *f, const char *name, uint64_t *addr)
 		each_symbol(f->delf, find_sym, &sf);
 	*addr = sf.addr;
 	return sf.found;
+}
+
+typedef struct {
+	uint64_t addr;
+	const char *name;
+	uint64_t off;
+} SymAt;
+
+static void find_sym_at(const char *name, const GElf_Sym *sym, void *ctx)
+{
+	SymAt *sa = ctx;
+	int type = GELF_ST_TYPE(sym->st_info);
+	if (sa->name || (type != STT_FUNC && type != STT_GNU_IFUNC) || sa->addr < sym->st_value ||
+	    sa->addr >= sym->st_value + (sym->st_size ? sym->st_size : 1))
+		return;
+	sa->name = name;
+	sa->off = sa->addr - sym->st_value;
+}
+
+bool dw_symbol_at(const DwFile *f, uint64_t addr, const char **name, uint64_t *off)
+{
+	SymAt sa = { addr, NULL, 0 };
+	each_symbol(f->elf, find_sym_at, &sa);
+	if (!sa.name && f->delf)
+		each_symbol(f->delf, find_sym_at, &sa);
+	*name = sa.name ? arena_strdup(f->arena, sa.name) : NULL;
+	*off = sa.off;
+	return sa.name != NULL;
 }
 
 /* ------------------------------------------------------------ functions */
@@ -426,6 +484,131 @@ int dw_functions(DwFile *f, const char *pat, const char *file, int line, Arena *
 	return n;
 }
 
+/* ------------------------------------------------------------ inlined instances */
+
+typedef struct {
+	DwFile *f;
+	const char *pat, *file;
+	int line;
+	Dwarf_Off *origins;       /* the matching abstract functions of a CU */
+	int norigins, caporigins;
+	FuncList out;
+} Inlines;
+
+static bool origin_wanted(Inlines *in, Dwarf_Die *fn)
+{
+	const char *name = dwarf_diename(fn), *file = dwarf_decl_file(fn);
+	int line = 0;
+	dwarf_decl_line(fn, &line);
+	return name && !fnmatch(in->pat, name, 0) && (!in->file || file_matches(in->file, file)) &&
+	       (!in->line || line == in->line);
+}
+
+/* An abstract function (DW_AT_inline) whose name matches: remember it. */
+static int on_abstract(Dwarf_Die *die, void *ctx)
+{
+	Inlines *in = ctx;
+	if (dwarf_hasattr(die, DW_AT_inline) && origin_wanted(in, die)) {
+		in->origins = arena_grow(in->f->arena, in->origins, &in->caporigins, in->norigins + 1,
+		                         sizeof *in->origins);
+		in->origins[in->norigins++] = dwarf_dieoffset(die);
+	}
+	return DWARF_CB_OK;
+}
+
+static bool is_origin(const Inlines *in, Dwarf_Off off)
+{
+	for (int i = 0; i < in->norigins; i++)
+		if (in->origins[i] == off)
+			return true;
+	return false;
+}
+
+/* Walk the DIEs below `die` (inside concrete function `outer`) for
+ * inlined instances of the remembered functions. */
+static void find_inlines(Inlines *in, Dwarf_Die *die, Dwarf_Off outer, int depth)
+{
+	Dwarf_Die ch;
+	if (depth > 64 || dwarf_child(die, &ch) != 0)
+		return;
+	do {
+		int tag = dwarf_tag(&ch);
+		Dwarf_Off here = outer;
+		if (tag == DW_TAG_subprogram) {
+			if (dwarf_hasattr(&ch, DW_AT_inline) || dwarf_hasattr(&ch, DW_AT_declaration))
+				continue; /* abstract: its instances are elsewhere */
+			here = dwarf_dieoffset(&ch);
+		} else if (tag == DW_TAG_inlined_subroutine && outer) {
+			Dwarf_Attribute a;
+			Dwarf_Die origin;
+			Dwarf_Addr pc;
+			if (dwarf_attr(&ch, DW_AT_abstract_origin, &a) && dwarf_formref_die(&a, &origin) &&
+			    is_origin(in, dwarf_dieoffset(&origin)) && func_entry(&ch, &pc)) {
+				int line = 0;
+				dwarf_decl_line(&origin, &line);
+				const char *file = dwarf_decl_file(&origin);
+				add_func(&in->out, (DwSite){ .func = arena_strdup(in->f->arena, dwarf_diename(&origin)),
+				                             .file = file ? arena_strdup(in->f->arena, file) : NULL,
+				                             .line = line, .addr = pc, .func_addr = pc,
+				                             .die = dwarf_dieoffset(&ch), .outer_die = outer,
+				                             .inlined = true });
+			}
+		} else if (tag != DW_TAG_lexical_block && tag != DW_TAG_namespace) {
+			continue; /* types, variables: no code inside */
+		}
+		find_inlines(in, &ch, here, depth + 1);
+	} while (dwarf_siblingof(&ch, &ch) == 0);
+}
+
+int dw_inlined(DwFile *f, const char *pat, const char *file, int line, DwSite **out)
+{
+	Inlines in = { .f = f, .pat = pat, .file = file, .line = line, .out = { f, NULL, 0, 0 } };
+	Dwarf_Off off = 0, next;
+	size_t hsize;
+	*out = NULL;
+	/* only the CUs that define a matching inline function have its
+	 * instances (a vmlinux has millions of DIEs: walk few of them) */
+	while (f->dw && dwarf_nextcu(f->dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+		Dwarf_Die cu;
+		in.norigins = 0;
+		if (dwarf_offdie(f->dw, off + hsize, &cu)) {
+			dwarf_getfuncs(&cu, on_abstract, &in, 0);
+			if (in.norigins)
+				find_inlines(&in, &cu, 0, 0);
+		}
+		off = next;
+	}
+	if (in.out.n)
+		qsort(in.out.v, (size_t)in.out.n, sizeof *in.out.v, by_name);
+	*out = in.out.v;
+	return in.out.n;
+}
+
+const char *dw_site_name(Arena *a, const DwSite *d)
+{
+	return d->file ? arena_printf(a, "%s@%s:%d", d->func, d->file, d->line) : d->func;
+}
+
+void dw_split_spec(Arena *a, const char *spec, const char **func, const char **file, int *line)
+{
+	const char *at = strchr(spec, '@');
+	*file = NULL;
+	*line = 0;
+	if (!at) {
+		*func = spec;
+		return;
+	}
+	*func = arena_strndup(a, spec, (size_t)(at - spec));
+	const char *colon = strrchr(at + 1, ':');
+	char *end;
+	if (colon && colon[1] && (*line = (int)strtol(colon + 1, &end, 10), !*end))
+		*file = arena_strndup(a, at + 1, (size_t)(colon - at - 1));
+	else {
+		*line = 0;
+		*file = at + 1;
+	}
+}
+
 /* ------------------------------------------------------------ statements */
 
 int dw_statements(DwFile *f, const char *func, const char *file, int line, Arena *a, DwSite **out)
@@ -489,12 +672,14 @@ int dwl_scopes(DwFile *f, const DwSite *site, Dwarf_Die *func, Dwarf_Die **scope
 		return 0;
 	int n = dwarf_getscopes(&cu, site->addr, scopes);
 	if (n > 0) {
-		/* an inlined copy of another function at this pc is not ours */
+		/* an inlined copy of another function at this pc is not ours; an
+		 * inlined instance sees its own variables, not its caller's */
 		for (int i = 0; i < n; i++)
 			if (dwarf_dieoffset(&(*scopes)[i]) == site->die)
-				return n;
+				return site->inlined ? i + 1 : n;
 		free(*scopes);
 		*scopes = NULL;
 	}
-	return dwarf_getscopes_die(func, scopes);
+	n = dwarf_getscopes_die(func, scopes);
+	return site->inlined && n > 1 ? 1 : n;
 }

@@ -17,6 +17,8 @@ struct DwFile {
 	Dwarf *dw;                /* NULL without debug info */
 	Dwarf_CFI *cfi;           /* .eh_frame (or .debug_frame), for the CFA */
 	bool pie;                 /* ET_DYN: loaded at a bias */
+	bool kernel;              /* a kernel image: values in kernel memory */
+	int64_t slide;            /* kernel: KASLR's, added to DW_OP_addr */
 	GElf_Phdr *loads;         /* PT_LOAD headers */
 	int nloads;
 	DwSite *funcs;            /* every function, by name (read_funcs) */

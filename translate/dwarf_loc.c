@@ -216,9 +216,11 @@ const char *dwl_type_name(Arena *a, Dwarf_Die *t)
 
 /* ------------------------------------------------------------ DWARF expressions */
 
+/* At a function's first instruction, where the calling convention says
+ * where parameters are (never true of an inlined instance: no call). */
 static bool at_entry(const DwCtx *c)
 {
-	return !c->site->is_stmt && !c->is_return && c->site->addr == c->site->func_addr;
+	return !c->site->is_stmt && !c->site->inlined && !c->is_return && c->site->addr == c->site->func_addr;
 }
 
 static void reg(DwCtx *c, Ops *o, int regno, int64_t add)
@@ -266,7 +268,11 @@ static void frame_base(DwCtx *c, Ops *o, int depth)
 	Dwarf_Attribute a;
 	Dwarf_Op *ops;
 	size_t n;
-	if (!dwarf_attr_integrate(&c->func, DW_AT_frame_base, &a) || location_at(&a, c->site->addr, &ops, &n) <= 0) {
+	Dwarf_Die outer, *fn = &c->func;
+	/* an inlined instance has the frame of the function it is inlined into */
+	if (c->site->outer_die && dwarf_offdie(c->f->dw, c->site->outer_die, &outer))
+		fn = &outer;
+	if (!dwarf_attr_integrate(fn, DW_AT_frame_base, &a) || location_at(&a, c->site->addr, &ops, &n) <= 0) {
 		dwl_fail(c, NULL, "cannot read '%s': no frame base at 0x%llx", c->expr, (unsigned long long)c->site->addr);
 		return;
 	}
@@ -311,7 +317,7 @@ static void expr_ops(DwCtx *c, Dwarf_Attribute *attr, const Dwarf_Op *ops, size_
 		} else {
 			switch (a) {
 			case DW_OP_addr:
-				dwl_op(c, o, LOP_CONST, (int64_t)x->number);
+				dwl_op(c, o, LOP_CONST, (int64_t)x->number + c->f->slide);
 				if (c->f->pie) {
 					/* the bias is the probed ip minus its link-time address:
 					 * a return probe's ip is in the caller */
@@ -703,6 +709,29 @@ void dwl_return_location(DwCtx *c, Val *v)
 	}
 }
 
+/* Where a variable is declared: its abstract origin's offset for a
+ * variable of an inlined instance (gcc may list those in another order),
+ * else its own. */
+static Dwarf_Off decl_order(Dwarf_Die *var)
+{
+	Dwarf_Attribute a;
+	Dwarf_Die origin;
+	if (dwarf_attr(var, DW_AT_abstract_origin, &a) && dwarf_formref_die(&a, &origin))
+		return dwarf_dieoffset(&origin);
+	return dwarf_dieoffset(var);
+}
+
+/* Sort v[0..n) into declaration order (insertion sort: a handful). */
+static void sort_decl_order(Dwarf_Die *v, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && decl_order(&v[j - 1]) > decl_order(&v[j]); j--) {
+			Dwarf_Die t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+}
+
 int dwl_vars(DwCtx *c, bool params, bool locals, Dwarf_Die **out)
 {
 	Dwarf_Die *scopes = NULL;
@@ -715,6 +744,7 @@ int dwl_vars(DwCtx *c, bool params, bool locals, Dwarf_Die **out)
 		Dwarf_Die ch;
 		if (st == DW_TAG_compile_unit || st == DW_TAG_partial_unit || dwarf_child(&scopes[i], &ch) != 0)
 			continue;
+		int first = n;
 		do {
 			int tag = dwarf_tag(&ch);
 			if (!dwarf_diename(&ch) ||
@@ -723,6 +753,8 @@ int dwl_vars(DwCtx *c, bool params, bool locals, Dwarf_Die **out)
 			v = arena_grow(c->s->arena, v, &cap, n + 1, sizeof *v);
 			v[n++] = ch;
 		} while (dwarf_siblingof(&ch, &ch) == 0);
+		if (st == DW_TAG_inlined_subroutine)
+			sort_decl_order(v + first, n - first);
 	}
 	free(scopes);
 	*out = v;

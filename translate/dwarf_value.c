@@ -600,7 +600,8 @@ int dw_target(Session *s, DwFile *f, const DwSite *site, bool is_return, Node *n
 	            .expr = expr_text(s->arena, n) };
 	if (!f->dw || !site->die || !dwarf_offdie(f->dw, site->die, &c.func)) {
 		diag_at(DIAG_ERROR, "semantic error", &n->loc,
-		        "cannot resolve '%s': no debug information for '%s' (build the program with -g)", c.expr,
+		        f->kernel ? "cannot resolve '%s': no debug information for kernel function '%s'"
+		                  : "cannot resolve '%s': no debug information for '%s' (build the program with -g)", c.expr,
 		        site->func);
 		return -1;
 	}
@@ -667,6 +668,7 @@ int dw_target(Session *s, DwFile *f, const DwSite *site, bool is_return, Node *n
 	memcpy((LocItem *)la->items, it->v, sizeof *la->items * (size_t)it->n);
 	la->nitems = it->n;
 	la->expr = c.expr;
+	la->kernel = f->kernel;
 	acc->kind = ACC_DWARF;
 	acc->loc = la;
 	acc->expr = c.expr;

@@ -92,13 +92,21 @@ int entry_split(Session *s, ProbeInst *inst,
 		        "@entry is only meaningful in a .return probe");
 		return -1;
 	}
-	/* the entry point: the same point without its .return */
+	/* the entry point: the same point without its .return; a function
+	 * probe's as .call, the real entry (not where it is inlined, which
+	 * never returns) */
+	bool framed = inst->prov->prog_type == BPF_PROG_TYPE_KPROBE; /* pt_regs context */
 	ProbePoint *epp = arena_alloc(a, sizeof *epp);
 	*epp = *pp;
-	epp->ncomps--;
+	if (framed) {
+		epp->comps = arena_alloc(a, sizeof(PPComp) * (size_t)pp->ncomps);
+		memcpy(epp->comps, pp->comps, sizeof(PPComp) * (size_t)pp->ncomps);
+		epp->comps[pp->ncomps - 1].name = "call";
+	} else {
+		epp->ncomps--;
+	}
 	epp->next = NULL;
 	epp->cond = NULL;
-	bool framed = inst->prov->prog_type == BPF_PROG_TYPE_KPROBE; /* pt_regs context */
 	Node *ebody = ast_new(a, AST_BLOCK, inst->body->loc);
 	Node *cleanup = ast_new(a, AST_BLOCK, inst->body->loc);
 	for (int i = 0; i < uses.n; i++) {

@@ -62,6 +62,8 @@ struct Session {
 
 	BtfCache *btf;            /* kernel BTF, loaded on first use (btf.c) */
 	DwFile *dwfiles;          /* binaries opened by process probes (dwarf.c) */
+	const char *kernel_debuginfo; /* --kernel-debuginfo=PATH, or NULL: search */
+	struct KdwState *kdw;     /* the kernel's DWARF, looked for once (kdwarf.c) */
 	struct ScTable *syscalls; /* the system calls, listed on first use (probes/syscall.c) */
 };
 
@@ -416,6 +418,7 @@ struct LocAccess {
 	const LocItem *items;
 	int nitems;
 	const char *expr;     /* "$o->label", for run-time messages */
+	bool kernel;          /* addresses are kernel memory (kernel.function) */
 };
 
 /* DwFile: an ELF binary with its DWARF (its own, or a separate file found
@@ -429,13 +432,22 @@ typedef struct DwSite {
 	uint64_t addr;        /* link-time address of the probed instruction */
 	uint64_t func_addr;   /* the function's entry */
 	uint64_t die;         /* DIE offset of the function, 0 for a symbol
-	                       * without DWARF */
+	                       * without DWARF; of the DW_TAG_inlined_subroutine
+	                       * for an inlined instance */
+	uint64_t outer_die;   /* inlined: the concrete function it is inlined
+	                       * into (its frame base); 0 otherwise */
 	bool is_stmt;
+	bool inlined;         /* an inlined instance: no calling convention */
 } DwSite;
 
 /* Open `path` (kept for the session).  NULL with a message in err when it
  * is no readable ELF file. */
 DwFile *dw_open(Session *s, const char *path, char *err, size_t errlen);
+/* dw_open for a kernel image: its values live in kernel memory. */
+DwFile *dw_open_kernel(Session *s, const char *path, char *err, size_t errlen);
+/* Where a kernel image's addresses are at run time: KASLR's slide, added
+ * to the static addresses of its variables. */
+void dw_set_slide(DwFile *f, int64_t slide);
 /* Close every file dw_open opened (session_fini). */
 void dw_free(Session *s);
 const char *dw_path(const DwFile *f);
@@ -449,6 +461,18 @@ int dw_functions(DwFile *f, const char *pat, const char *file, int line, Arena *
 /* The statements at file:line (or the first line after) in the functions
  * matching `func`; the count, sites in *out. */
 int dw_statements(DwFile *f, const char *func, const char *file, int line, Arena *a, DwSite **out);
+/* The inlined instances of the functions matching glob `pat` (declared in
+ * a file matching `file`, at `line`, when not NULL / 0): one site per
+ * DW_TAG_inlined_subroutine, at its entry pc, as stap probes them.  The
+ * count, sites in *out (the file's arena). */
+int dw_inlined(DwFile *f, const char *pat, const char *file, int line, DwSite **out);
+/* "f@file:line" as stap names a function; just "f" without DWARF. */
+const char *dw_site_name(Arena *a, const DwSite *d);
+/* Split "FUNC[@FILE[:LINE]]" (file NULL and line 0 when absent). */
+void dw_split_spec(Arena *a, const char *spec, const char **func, const char **file, int *line);
+/* The function symbol containing link-time address `addr` and the offset
+ * of addr in it: false when no symbol covers it. */
+bool dw_symbol_at(const DwFile *f, uint64_t addr, const char **name, uint64_t *off);
 /* The file offset of link-time address `addr` (for the uprobe). */
 bool dw_file_offset(const DwFile *f, uint64_t addr, uint64_t *off);
 /* The link-time address of ELF symbol `name`. */
@@ -457,6 +481,10 @@ bool dw_symbol(const DwFile *f, const char *name, uint64_t *addr);
  * false. */
 void dw_each_note(struct Elf *elf, bool (*fn)(const char *owner, uint32_t type, const void *desc, size_t size, void *ctx),
                   void *ctx);
+/* The GNU build id of an ELF file as hex (arena), or NULL. */
+const char *dw_build_id(Arena *a, struct Elf *elf);
+/* A GNU build-id note's descriptor as hex (arena). */
+const char *dw_hex(Arena *a, const void *bytes, size_t n);
 /* pt_regs offset of x86-64 DWARF register `regno`, or -1. */
 int dw_reg_offset(int regno);
 
@@ -465,6 +493,26 @@ int dw_reg_offset(int regno);
 int dw_target(Session *s, DwFile *f, const DwSite *site, bool is_return, Node *n, Access *acc);
 /* -L: the variables in scope at site, stap's way ("$a:int $s:char const*"). */
 const char *dw_list_vars(Session *s, DwFile *f, const DwSite *site, bool is_return);
+
+/* ------------------------------------------------------------- kdwarf.c */
+
+/* The kernel's DWARF for kernel.function probes: the vmlinux that
+ * --kernel-debuginfo names, or the first of the usual places whose build
+ * id is the running kernel's. */
+
+/* Check the --kernel-debuginfo file now (the driver, before anything
+ * else): 0, or -1 after printing why it cannot be used.  A file for
+ * another kernel (its build id differs) is used, with a warning. */
+int kdw_check_option(Session *s);
+/* The kernel's DWARF, looked for on first use; NULL: none (BTF then). */
+DwFile *kdw_get(Session *s);
+/* Is kdw_get's file another kernel's (an explicit file whose build id is
+ * not the running kernel's)?  Then the running kernel's facts (kprobes,
+ * syscall tracepoints) do not reroute its functions. */
+bool kdw_is_foreign(Session *s);
+/* The build id of the running kernel (/sys/kernel/notes) as hex (arena);
+ * NULL when there is none. */
+const char *kdw_running_build_id(Arena *a);
 
 /* ---------------------------------------- probes/uprobe.c, probes/usdt.c */
 

@@ -54,7 +54,8 @@ enum bstap_probe_kind {
 	BSTAP_PROBE_END,         /* run once at the end */
 	BSTAP_PROBE_ERROR,       /* run at the end instead of END after an error */
 	BSTAP_PROBE_TRACEPOINT,  /* target "subsys:event" */
-	BSTAP_PROBE_KPROBE,      /* target "func" or "module:func", arg 1 for a return probe */
+	BSTAP_PROBE_KPROBE,      /* target "func", "module:func" or "func+0xOFF" (an
+	                          * inlined instance), arg 1 for a return probe */
 	BSTAP_PROBE_UPROBE,      /* target "off=0xOFF,ret=R,ref=0xREF,pid=PID,path=PATH":
 	                          * the uprobe at file offset OFF of PATH (R 1: a
 	                          * uretprobe), REF the file offset of an SDT

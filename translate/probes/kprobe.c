@@ -3,6 +3,15 @@
  *
  * Programs are BPF_PROG_TYPE_KPROBE in sections "kprobe/FUNC" and
  * "kretprobe/FUNC"; the runtime attaches them (runtime/attach_kprobe.c).
+ *
+ * With the kernel's DWARF (kdwarf.c: --kernel-debuginfo, or a vmlinux of
+ * the running build in the usual places), vmlinux functions come from it
+ * (wildcards and "FUNC@FILE[:LINE]" too), with their inlined instances
+ * unless .call or .return: one probe per instance, at its entry pc, put
+ * on the containing symbol at an offset ("SYM+0xOFF").  $params, locals,
+ * $return, $$parms and member chains are then dwarf_value.c's, reading
+ * kernel memory.  A function DWARF does not have goes the BTF way:
+ *
  * Function names come from BTF FUNCs and /proc/kallsyms (text symbols;
  * "[mod]" marks a module's), wildcards match with fnmatch.  $param comes
  * from the BTF prototype and the x86-64 calling convention (the first six
@@ -17,8 +26,11 @@
  * syscall's parameters by the same names.  Any other function on a kernel
  * without kprobes compiles and loads, and fails to attach with a message
  * naming CONFIG_KPROBES; in a wildcard it is left out, with a warning.
+ * DWARF of another build than the running kernel's (an explicit
+ * --kernel-debuginfo) describes that kernel: its functions stay kprobes.
  *
- * Probe table: target "FUNC" (or "MOD:FUNC"), arg 1 for a return probe. */
+ * Probe table: target "FUNC" (or "MOD:FUNC", "SYM+0xOFF"), arg 1 for a
+ * return probe. */
 #include <fnmatch.h>
 #include <linux/bpf.h>
 #include <stdlib.h>
@@ -39,6 +51,11 @@ typedef struct KpData {
 	bool is_return;
 	const struct btf *btf;    /* NULL: no type information */
 	int32_t func_id;          /* its BTF FUNC, or -1 */
+	DwFile *dw;               /* the kernel's DWARF describes it, at site
+	                           * (kdwarf.c); NULL: BTF */
+	DwSite site;
+	const char *sym;          /* dw: the symbol the kprobe goes on */
+	uint64_t sym_off;         /* and the offset in it (inlined instances) */
 } KpData;
 
 /* What a point names: kernel.function("F") or module("M").function("F"),
@@ -49,6 +66,7 @@ typedef struct KpPoint {
 	const SrcLoc *loc;        /* of the function pattern */
 	int fcomp;                /* index of the function component */
 	bool is_return;
+	bool is_call;             /* .call: no inlined instances (stap's rule) */
 } KpPoint;
 
 static const Provider provider_kprobe_syscall;
@@ -69,7 +87,7 @@ static bool kp_is_return(const ProbePoint *pp)
 	return pp->ncomps == 3 && !strcmp(pp->comps[2].name, "return");
 }
 
-static int parse_point(const ProbePoint *pp, KpPoint *kp)
+static int parse_point(Session *s, const ProbePoint *pp, KpPoint *kp)
 {
 	const PPComp *c = pp->comps;
 	memset(kp, 0, sizeof *kp);
@@ -96,10 +114,11 @@ static int parse_point(const ProbePoint *pp, KpPoint *kp)
 		return -1;
 	}
 	kp->is_return = kp_is_return(pp);
-	if (strchr(kp->pattern, '@') || strchr(kp->pattern, ':')) {
+	kp->is_call = pp->ncomps == 3 && !strcmp(c[2].name, "call");
+	if ((strchr(kp->pattern, '@') || strchr(kp->pattern, ':')) && (kp->module || !kdw_get(s))) {
 		diag_at(DIAG_ERROR, "semantic error", kp->loc,
-		        "'%s': source files and lines need kernel debuginfo, which bstap does not read; "
-		        "name the function alone", kp->pattern);
+		        "'%s': source files and lines need the kernel's debuginfo (--kernel-debuginfo=VMLINUX; "
+		        "modules have none); name the function alone", kp->pattern);
 		return -1;
 	}
 	return 0;
@@ -409,15 +428,98 @@ static int resolve_glob(Session *s, ProbeInst *inst, const KpPoint *kp,
 	return -1;
 }
 
+/* ------------------------------------------------------------ with DWARF */
+
+/* The DWARF sites of what kp names: the functions, and their inlined
+ * instances unless .call or .return (a return probe needs a real call). */
+static int dwarf_sites(Session *s, DwFile *f, const KpPoint *kp, DwSite **out)
+{
+	const char *func, *file;
+	int line;
+	dw_split_spec(s->arena, kp->pattern, &func, &file, &line);
+	DwSite *fs, *in = NULL;
+	int nf = dw_functions(f, func, file, line, s->arena, &fs);
+	int ni = kp->is_return || kp->is_call ? 0 : dw_inlined(f, func, file, line, &in);
+	DwSite *v = arena_alloc(s->arena, sizeof *v * (size_t)(nf + ni + 1));
+	int n = 0;
+	for (int i = 0; i < nf; i++)
+		if (fs[i].die) /* an ELF symbol alone: BTF knows more */
+			v[n++] = fs[i];
+	for (int i = 0; i < ni; i++)
+		v[n++] = in[i];
+	*out = v;
+	return n;
+}
+
+/* A kprobe at a DWARF site: on the symbol that contains it, at its
+ * offset there (libbpf's kprobe offset), as stap puts inlined ones. */
+static KpData *dwarf_data(Session *s, DwFile *f, const DwSite *site, const KpPoint *kp)
+{
+	KpData *kd = kprobe_data(s, site->func, NULL, kp->is_return);
+	kd->dw = f;
+	kd->site = *site;
+	if (!dw_symbol_at(f, site->addr, &kd->sym, &kd->sym_off)) {
+		diag_at(DIAG_ERROR, "semantic error", kp->loc,
+		        "cannot probe '%s' at 0x%llx: no function symbol of %s contains it", site->func,
+		        (unsigned long long)site->addr, dw_path(f));
+		return NULL;
+	}
+	return kd;
+}
+
+/* kp through the kernel's DWARF: 0 done, 1 when DWARF does not decide it
+ * (no such function, or a syscall entry that this kernel, having no
+ * kprobes, probes at its tracepoint), -1 after a diagnostic. */
+static int resolve_dwarf(Session *s, ProbeInst *inst, const KpPoint *kp,
+                         void (*more)(Session *, ProbeInst *, const char *, void *))
+{
+	DwFile *f = kdw_get(s);
+	/* another kernel's DWARF describes that kernel: the running one's
+	 * lack of kprobes does not reroute its functions */
+	bool reroute = !kdw_is_foreign(s) && !have_kprobes(s);
+	if (reroute && (is_glob(kp->pattern) || syscall_tp(s, kp->pattern, kp->is_return)))
+		return 1;
+	DwSite *sites;
+	int n = dwarf_sites(s, f, kp, &sites);
+	if (n == 0 && !strchr(kp->pattern, '@'))
+		return 1;
+	if (n == 0) {
+		if (inst->pp->optional)
+			return 1;
+		diag_at(DIAG_ERROR, "semantic error", kp->loc,
+		        "no match for probe point: no function of %s matches '%s'", dw_path(f), kp->pattern);
+		return -1;
+	}
+	if (n > KP_MAX_MATCHES) {
+		diag_at(DIAG_ERROR, "semantic error", kp->loc,
+		        "'%s' matches more than %d functions: bstap makes one program per function", kp->pattern,
+		        KP_MAX_MATCHES);
+		return -1;
+	}
+	Expand e = { s, inst, inst->pp, kp, more, 0, 0, 0 };
+	for (int i = 0; i < n; i++) {
+		KpData *kd = dwarf_data(s, f, &sites[i], kp);
+		if (!kd)
+			return -1;
+		add_match(&e, &provider_kprobe, kd, dw_site_name(s->arena, &sites[i]), NULL);
+	}
+	return 0;
+}
+
 static int resolve_kp(Session *s, ProbeInst *inst,
                       void (*more)(Session *, ProbeInst *, const char *, void *))
 {
 	if (inst->pdata) /* made by a wildcard expansion */
 		return 0;
 	KpPoint kp;
-	if (parse_point(inst->pp, &kp) < 0)
+	if (parse_point(s, inst->pp, &kp) < 0)
 		return -1;
 	inst->order = kp.is_return; /* the probe table's arg */
+	if (!kp.module && kdw_get(s)) {
+		int r = resolve_dwarf(s, inst, &kp, more);
+		if (r <= 0)
+			return r;
+	}
 	if (!is_glob(kp.pattern) && (!kp.module || !is_glob(kp.module)))
 		return resolve_exact(s, inst, &kp);
 	return resolve_glob(s, inst, &kp, more);
@@ -467,6 +569,8 @@ static int target_kp(Session *s, ProbeInst *inst, Node *n, Access *acc)
 {
 	static const char *const arg_regs[] = {"di", "si", "dx", "cx", "r8", "r9"};
 	const KpData *kd = inst->pdata;
+	if (kd->dw)
+		return dw_target(s, kd->dw, &kd->site, kd->is_return, n, acc);
 	if (n->pretty || n->name[0] == '$') {
 		diag_at(DIAG_ERROR, "semantic error", &n->loc, "'$%s%s' is not supported for kernel functions yet",
 		        n->name, n->pretty == 2 ? "$$" : n->pretty ? "$" : "");
@@ -543,6 +647,8 @@ static int target_kp(Session *s, ProbeInst *inst, Node *n, Access *acc)
 static const char *kp_vars(Session *s, const ProbeInst *inst)
 {
 	const KpData *kd = inst->pdata;
+	if (kd->dw)
+		return dw_list_vars(s, kd->dw, &kd->site, kd->is_return);
 	BtfParam params[KP_MAX_PARAMS];
 	int32_t ret = 0;
 	int np = kd->btf && kd->func_id >= 0 ? btf_func_proto(kd->btf, kd->func_id, params, KP_MAX_PARAMS, &ret) : -1;
@@ -566,7 +672,11 @@ static const char *kp_attach(const ProbeInst *inst)
 {
 	const KpData *kd = inst->pdata;
 	static char buf[512];
-	snprintf(buf, sizeof buf, "%s%s%s", kd->module ? kd->module : "", kd->module ? ":" : "", kd->func);
+	if (kd->dw && kd->sym_off) /* bpf_abi.h: "SYMBOL+0xOFFSET" */
+		snprintf(buf, sizeof buf, "%s+0x%llx", kd->sym, (unsigned long long)kd->sym_off);
+	else
+		snprintf(buf, sizeof buf, "%s%s%s", kd->module ? kd->module : "", kd->module ? ":" : "",
+		         kd->dw ? kd->sym : kd->func);
 	return buf;
 }
 

@@ -296,33 +296,6 @@ void uprobe_expand(Session *s, ProbeInst *inst, void (*more)(Session *, ProbeIns
 	inst->pp_text = sites[n - 1]->pp;
 }
 
-/* "f@file:line" as stap names a function; just "f" without DWARF. */
-static const char *site_name(Session *s, const DwSite *d)
-{
-	return d->file ? arena_printf(s->arena, "%s@%s:%d", d->func, d->file, d->line) : d->func;
-}
-
-/* Split "FUNC[@FILE[:LINE]]". */
-static void split_spec(Session *s, const char *spec, const char **func, const char **file, int *line)
-{
-	const char *at = strchr(spec, '@');
-	*file = NULL;
-	*line = 0;
-	if (!at) {
-		*func = spec;
-		return;
-	}
-	*func = arena_strndup(s->arena, spec, (size_t)(at - spec));
-	const char *colon = strrchr(at + 1, ':');
-	char *end;
-	if (colon && colon[1] && (*line = (int)strtol(colon + 1, &end, 10), !*end))
-		*file = arena_strndup(s->arena, at + 1, (size_t)(colon - at - 1));
-	else {
-		*line = 0;
-		*file = at + 1;
-	}
-}
-
 static int resolve_process(Session *s, ProbeInst *inst,
                            void (*more)(Session *, ProbeInst *, const char *, void *))
 {
@@ -350,7 +323,7 @@ static int resolve_process(Session *s, ProbeInst *inst,
 	}
 	const char *func, *file;
 	int line;
-	split_spec(s, fc->arg->str, &func, &file, &line);
+	dw_split_spec(s->arena, fc->arg->str, &func, &file, &line);
 	if (stmt && (!file || !line)) {
 		diag_at(DIAG_ERROR, "semantic error", &fc->arg->loc,
 		        "statement needs \"FUNCTION@FILE:LINE\" (a line number)");
@@ -376,7 +349,7 @@ static int resolve_process(Session *s, ProbeInst *inst,
 				return -1;
 			}
 			u->pp = arena_printf(s->arena, "%s.%s(\"%s\")%s", bins.text[b], stmt ? "statement" : "function",
-			                     site_name(s, &ds[i]), is_return ? ".return" : "");
+			                     dw_site_name(s->arena, &ds[i]), is_return ? ".return" : "");
 			all = arena_grow(s->arena, all, &cap, n + 1, sizeof *all);
 			all[n++] = u;
 		}
