@@ -201,7 +201,21 @@ t_tp_btf_list() {
 	grep -q '^kernel.trace("sched:sched_switch") $prev_comm:string .* $prev_state:long .* $preempt:bool $prev:struct task_struct\* $next:struct task_struct\*$' "$W/o" &&
 		grep -qx 'kernel.trace("syscalls:sys_enter_kill") $__syscall_nr:long $pid:long $sig:long' "$W/o"
 }
-for t in kprobe_load kprobe_list kfunc_seed perf_hw timer_object tp_btf_list; do
+t_process_glob() {
+	# process("PATTERN"): each executable the pattern names (both builds of
+	# the fixture), and a probe on the one that runs fires in it
+	"$BSTAP" -l "process(\"$FIXTURES/upfix_O?\").function(\"main\")" >"$W/o" 2>&1 || { cat "$W/o"; return 1; }
+	cat "$W/o"
+	[ "$(wc -l <"$W/o")" -eq 2 ] && grep -q "^process(\"$FIXTURES/upfix_O0\").function(\"main@.*upfix.c:" "$W/o" &&
+		grep -q "^process(\"$FIXTURES/upfix_O2\").function(\"main@.*upfix.c:" "$W/o" || return 1
+	"$BSTAP" -c "$FIXTURES/upfix_O2" -e "probe process(\"$FIXTURES/upfix_O[0-9]\").function(\"main\") {
+		printf(\"%s\\n\", pp()) }" >"$W/o" 2>&1 || { cat "$W/o"; return 1; }
+	cat "$W/o"
+	[ "$(wc -l <"$W/o")" -eq 1 ] && grep -q "^process(\"$FIXTURES/upfix_O2\").function(\"main@" "$W/o" || return 1
+	! "$BSTAP" -p2 -e 'probe process("/nonexistent/x*").function("main") {}' 2>"$W/e" &&
+		grep -q "no executable matches '/nonexistent/x\*'" "$W/e"
+}
+for t in kprobe_load kprobe_list kfunc_seed perf_hw timer_object tp_btf_list process_glob; do
 	check "$t" "t_$t"
 done
 # ---- kernel.function through the kernel's DWARF (--kernel-debuginfo), on

@@ -12,6 +12,7 @@
  * lookup, the expansion and the probe table entry. */
 #include <errno.h>
 #include <fnmatch.h>
+#include <glob.h>
 #include <gelf.h>
 #include <limits.h>
 #include <linux/bpf.h>
@@ -182,6 +183,48 @@ static DwFile *open_or_say(Session *s, const char *path, const char *what, const
 	return f;
 }
 
+/* process("/usr/bin/ba?h"): every executable a pattern names, as stap
+ * expands it (no library of several programs). */
+static int glob_programs(Session *s, const ProbePoint *pp, UprobeBins *b)
+{
+	const Node *arg = pp->comps[0].arg;
+	if (!strcmp(pp->comps[1].name, "library") && pp->ncomps > 2) {
+		diag_at(DIAG_ERROR, "semantic error", &arg->loc,
+		        "process(\"%s\").library(...): name one program, not a pattern, to find its libraries", arg->str);
+		return -1;
+	}
+	glob_t g;
+	int n = 0;
+	if (glob(arg->str, 0, NULL, &g) == 0) {
+		b->f = arena_alloc(s->arena, sizeof *b->f * g.gl_pathc);
+		b->text = arena_alloc(s->arena, sizeof *b->text * g.gl_pathc);
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			char buf[PATH_MAX];
+			if (!is_exec_file(g.gl_pathv[i]) || !realpath(g.gl_pathv[i], buf))
+				continue;
+			bool seen = false; /* /bin/x and /usr/bin/x are one file */
+			for (int k = 0; k < n && !seen; k++)
+				seen = !strcmp(dw_path(b->f[k]), buf);
+			if (seen)
+				continue;
+			DwFile *f = open_or_say(s, buf, "executable", &arg->loc);
+			if (!f) {
+				globfree(&g);
+				return -1;
+			}
+			b->f[n] = f;
+			b->text[n++] = arena_printf(s->arena, "process(\"%s\")", dw_path(f));
+		}
+		globfree(&g);
+	}
+	b->n = n;
+	if (!n && !pp->optional) {
+		diag_at(DIAG_ERROR, "semantic error", &arg->loc, "no executable matches '%s'", arg->str);
+		return -1;
+	}
+	return 1;
+}
+
 int uprobe_binaries(Session *s, ProbeInst *inst, UprobeBins *b)
 {
 	const ProbePoint *pp = inst->pp;
@@ -207,6 +250,8 @@ int uprobe_binaries(Session *s, ProbeInst *inst, UprobeBins *b)
 		buf[n] = 0;
 		prog = arena_strdup(s->arena, buf);
 		b->pid = (int)pc->arg->num;
+	} else if (strpbrk(pc->arg->str, "*?[")) {
+		return glob_programs(s, pp, b);
 	} else {
 		prog = find_program(s, pc->arg->str);
 		if (!prog) {
