@@ -185,6 +185,16 @@ bool sym_has_token(const char *s, size_t n);
 void sym_expand(OutBuf *out, const char *s, size_t n);
 void sym_reset(void);
 
+/* ---------------------------------------------------------------- lines.c */
+
+/* The source position of virtual address vaddr of the ELF file path, from
+ * its DWARF line table, else from that of debug_path (its separate debug
+ * file; may be NULL): true with *file (NULL if unknown; valid until
+ * lines_reset) and *line (0 if unknown), false when no line table covers
+ * vaddr. */
+bool line_find(const char *path, const char *debug_path, uint64_t vaddr, const char **file, int *line);
+void lines_reset(void);
+
 /* ---------------------------------------------------------------- uexec.c */
 
 /* What the user-space executor runs against. */
