@@ -49,7 +49,7 @@
  * returning r0); "L:" defines a label, alone or before an instruction;
  * "lddata dst, NAME" puts the address of one of the runtime's words of
  * the global data map in dst (NAME: lost, target, state, realtime,
- * stp_pid, truncated, unotes; bpf_abi.h); "ldmap dst, events" the ring
+ * stp_pid, truncated, unotes, hz, pidns, userns; bpf_abi.h); "ldmap dst, events" the ring
  * buffer (for ringbuf_reserve/output); "ldstr dst, "TEXT"" the address of
  * a constant copy of TEXT in read-only data (for helpers that take only
  * constant strings, such as snprintf's format; kernel code only);
@@ -740,6 +740,7 @@ static const struct { const char *name; int off; } data_words[] = {
 	{"lost", BSTAP_DATA_LOST}, {"target", BSTAP_DATA_TARGET}, {"state", BSTAP_DATA_STATE},
 	{"realtime", BSTAP_DATA_REALTIME}, {"stp_pid", BSTAP_DATA_STP_PID},
 	{"truncated", BSTAP_DATA_TRUNCATED}, {"unotes", BSTAP_DATA_UNOTES},
+	{"hz", BSTAP_DATA_HZ}, {"pidns", BSTAP_DATA_PIDNS}, {"userns", BSTAP_DATA_USERNS},
 };
 
 static int size_of(const char *suffix)
@@ -958,7 +959,7 @@ static void one_insn(Asm *a, char *text)
 				ir_emit_ldmapval(f, op[0].reg, a->env->data_map, data_words[i].off);
 				return;
 			}
-		BAIL("unknown data word '%s' (lost, target, state, realtime, stp_pid, truncated, unotes)",
+		BAIL("unknown data word '%s' (lost, target, state, realtime, stp_pid, truncated, unotes, hz, pidns, userns)",
 		     op[1].name);
 	}
 	if (!strcmp(mn, "ldmap")) {

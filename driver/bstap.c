@@ -48,6 +48,8 @@ static void usage(FILE *out)
 	      "  -V, --version   print the version\n"
 	      "  -h, --help      print this help\n"
 	      "  --runtime=bpf   accepted for stap compatibility (the only runtime)\n"
+	      "  --target-namespaces=PID\n"
+	      "                  ns_pid(), ns_uid() ... see ids as PID's namespaces do\n"
 	      "\n"
 	      "ARGS fill $1 $2 ... (numbers) and @1 @2 ... (strings).\n",
 	      out);
@@ -147,6 +149,7 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{"runtime", required_argument, NULL, OPT_RUNTIME},
+		{"target-namespaces", required_argument, NULL, RT_OPT_TARGET_NS},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -167,7 +170,7 @@ int main(int argc, char **argv)
 		case 'v':
 			s.verbose++;
 			break;
-		case 'o': case 'c': case 'x': case 'T': case 's':
+		case 'o': case 'c': case 'x': case 'T': case 's': case RT_OPT_TARGET_NS:
 			/* the run options, shared with bstap-run */
 			if (rt_option(&ro, c, optarg) < 0)
 				return 1;

@@ -243,7 +243,10 @@ struct bstap_errsite {
                                   * (pid ^ the top frame's build id), then u64: where the
                                   * next one goes (tapsets/stack.stp) */
 #define BSTAP_DATA_NUNOTES 8
-#define BSTAP_DATA_GLOBALS 120
+#define BSTAP_DATA_HZ 120        /* u64: the kernel's CONFIG_HZ (HZ()), 0 if unknown */
+#define BSTAP_DATA_PIDNS 128     /* u64: inode of the pid namespace ns_pid() & co. see ids in */
+#define BSTAP_DATA_USERNS 136    /* u64: inode of the user namespace of ns_uid() & co. */
+#define BSTAP_DATA_GLOBALS 144
 
 enum bstap_state {
 	BSTAP_STATE_STARTING = 0, /* loaded and attached; begin probes running */

@@ -7,6 +7,7 @@
 # and "# end") or "skip NAME (why)".  Needs root, $BSTAP, $TMP and the
 # fixtures on $PATH.
 set -u
+. "$(dirname "$0")/report.inc"
 name=addr2line_fileline
 if ! command -v addr2line >/dev/null || ! command -v nm >/dev/null; then
 	echo "skip $name (binutils is not installed)"
@@ -48,16 +49,7 @@ for fn in fact main lib_scale; do
 	grep -qE " : $fn\+0x[0-9a-f]+/0x[0-9a-f]+ at .*/upfix(_lib)?\.c:[0-9]+ \[" "$W/out" ||
 		problems+="no line for $fn"$'\n'
 done
-if [ -z "$problems" ]; then
-	echo "ok $name ($checked frames)"
-else
-	echo "not ok $name"
-	echo "# $name"
-	printf '%s' "$problems"
-	echo "--- bstap stdout:"; cat "$W/out"
-	echo "--- bstap stderr:"; cat "$W/err"
-	echo "# end"
-fi
+report "$name ($checked frames)" "$problems" "bstap stdout" "$W/out" "bstap stderr" "$W/err"
 
 # the kernel's frames: with no vmlinux DWARF read, print_backtrace_fileline()
 # prints what print_backtrace() prints (stap's form without a line)
@@ -76,13 +68,4 @@ sed '/^--$/,$d' "$W/kout" >"$W/k1"
 sed '1,/^--$/d' "$W/kout" >"$W/k2"
 [ -s "$W/k1" ] || problems+="no frames"$'\n'
 cmp -s "$W/k1" "$W/k2" || problems+="the two differ"$'\n'
-if [ -z "$problems" ]; then
-	echo "ok $name"
-else
-	echo "not ok $name"
-	echo "# $name"
-	printf '%s' "$problems"
-	echo "--- bstap stdout:"; cat "$W/kout"
-	echo "--- bstap stderr:"; cat "$W/kerr"
-	echo "# end"
-fi
+report "$name" "$problems" "bstap stdout" "$W/kout" "bstap stderr" "$W/kerr"
