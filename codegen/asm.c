@@ -49,7 +49,7 @@
  * returning r0); "L:" defines a label, alone or before an instruction;
  * "lddata dst, NAME" puts the address of one of the runtime's words of
  * the global data map in dst (NAME: lost, target, state, realtime,
- * stp_pid, truncated, unotes; bpf_abi.h); "ldmap dst, events" the ring
+ * stp_pid, truncated, unotes, hz, pidns, userns; bpf_abi.h); "ldmap dst, events" the ring
  * buffer (for ringbuf_reserve/output); "ldstr dst, "TEXT"" the address of
  * a constant copy of TEXT in read-only data (for helpers that take only
  * constant strings, such as snprintf's format; kernel code only);
@@ -445,7 +445,8 @@ static bool kernel_symbol(Asm *a, const char *name, int64_t *val)
 #define ABI(x) { #x, (int64_t)(x) }
 static const struct { const char *name; int64_t v; } abi_consts[] = {
 	ABI(BSTAP_REC_PRINTF), ABI(BSTAP_REC_STACK), ABI(BSTAP_REC_STACK_STR),
-	ABI(BSTAP_DATA_NUNOTES), ABI(BSTAP_STACK_USER), ABI(BSTAP_STACK_PRINT), ABI(BSTAP_STACK_BRIEF), ABI(BSTAP_MAXBACKTRACE),
+	ABI(BSTAP_DATA_NUNOTES), ABI(BSTAP_STACK_USER), ABI(BSTAP_STACK_PRINT), ABI(BSTAP_STACK_BRIEF), ABI(BSTAP_STACK_FILELINE),
+	ABI(BSTAP_MAXBACKTRACE),
 	{ "BSTAP_REC_HDR_SIZE", (int64_t)sizeof(struct bstap_rec_hdr) },
 	{ "BSTAP_STACK_PID", (int64_t)offsetof(struct bstap_stack, pid) },
 	{ "BSTAP_STACK_NBYTES", (int64_t)offsetof(struct bstap_stack, nbytes) },
@@ -458,6 +459,8 @@ static const struct { const char *name; int64_t v; } abi_consts[] = {
 	ABI(BSTAP_UH_SYM), ABI(BSTAP_SYMTOK_START), ABI(BSTAP_SYMTOK_END),
 	ABI(BSTAP_SYM_NAME), ABI(BSTAP_SYM_DATA), ABI(BSTAP_SYM_STACK), ABI(BSTAP_SYM_BACKTRACE),
 	ABI(BSTAP_SYM_UNAME), ABI(BSTAP_SYM_UDATA), ABI(BSTAP_SYM_USTACK), ABI(BSTAP_SYM_UBACKTRACE),
+	ABI(BSTAP_SYM_LINE), ABI(BSTAP_SYM_FILE), ABI(BSTAP_SYM_FILELINE), ABI(BSTAP_SYM_MOD),
+	ABI(BSTAP_SYM_ULINE), ABI(BSTAP_SYM_UFILE), ABI(BSTAP_SYM_UFILELINE), ABI(BSTAP_SYM_UMOD),
 	ABI(BPF_F_USER_STACK), ABI(BPF_F_USER_BUILD_ID), ABI(BPF_F_SKIP_FIELD_MASK),
 };
 #undef ABI
@@ -737,6 +740,7 @@ static const struct { const char *name; int off; } data_words[] = {
 	{"lost", BSTAP_DATA_LOST}, {"target", BSTAP_DATA_TARGET}, {"state", BSTAP_DATA_STATE},
 	{"realtime", BSTAP_DATA_REALTIME}, {"stp_pid", BSTAP_DATA_STP_PID},
 	{"truncated", BSTAP_DATA_TRUNCATED}, {"unotes", BSTAP_DATA_UNOTES},
+	{"hz", BSTAP_DATA_HZ}, {"pidns", BSTAP_DATA_PIDNS}, {"userns", BSTAP_DATA_USERNS},
 };
 
 static int size_of(const char *suffix)
@@ -955,7 +959,7 @@ static void one_insn(Asm *a, char *text)
 				ir_emit_ldmapval(f, op[0].reg, a->env->data_map, data_words[i].off);
 				return;
 			}
-		BAIL("unknown data word '%s' (lost, target, state, realtime, stp_pid, truncated, unotes)",
+		BAIL("unknown data word '%s' (lost, target, state, realtime, stp_pid, truncated, unotes, hz, pidns, userns)",
 		     op[1].name);
 	}
 	if (!strcmp(mn, "ldmap")) {

@@ -52,6 +52,8 @@ static void usage(FILE *out)
 	      "                  read kernel.function probes' functions and variables from\n"
 	      "                  VMLINUX's DWARF (default: /usr/lib/debug/boot/vmlinux-RELEASE\n"
 	      "                  and the like, when their build id is the running kernel's)\n"
+	      "  --target-namespaces=PID\n"
+	      "                  ns_pid(), ns_uid() ... see ids as PID's namespaces do\n"
 	      "\n"
 	      "ARGS fill $1 $2 ... (numbers) and @1 @2 ... (strings).\n",
 	      out);
@@ -152,6 +154,7 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{"runtime", required_argument, NULL, OPT_RUNTIME},
 		{"kernel-debuginfo", required_argument, NULL, OPT_KERNEL_DEBUGINFO},
+		{"target-namespaces", required_argument, NULL, RT_OPT_TARGET_NS},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -172,7 +175,7 @@ int main(int argc, char **argv)
 		case 'v':
 			s.verbose++;
 			break;
-		case 'o': case 'c': case 'x': case 'T': case 's':
+		case 'o': case 'c': case 'x': case 'T': case 's': case RT_OPT_TARGET_NS:
 			/* the run options, shared with bstap-run */
 			if (rt_option(&ro, c, optarg) < 0)
 				return 1;

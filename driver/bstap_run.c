@@ -20,15 +20,21 @@ static void usage(FILE *out)
 	      "  -v           more verbose (repeatable)\n"
 	      "  -w           no warnings\n"
 	      "  -V           print the version\n"
-	      "  -h           print this help\n",
+	      "  -h           print this help\n"
+	      "  --target-namespaces=PID\n"
+	      "               ns_pid(), ns_uid() ... see ids as PID's namespaces do\n",
 	      out);
 }
 
 int main(int argc, char **argv)
 {
 	RtOptions ro = { .warnings = true };
+	static const struct option longopts[] = {
+		{"target-namespaces", required_argument, NULL, RT_OPT_TARGET_NS},
+		{NULL, 0, NULL, 0},
+	};
 	int c;
-	while ((c = getopt(argc, argv, "+o:c:x:T:s:vwVh")) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:c:x:T:s:vwVh", longopts, NULL)) != -1) {
 		int r = rt_option(&ro, c, optarg);
 		if (r < 0)
 			return 1;

@@ -1,4 +1,5 @@
-/* options.c - the run options bstap and bstap-run share (-o -c -x -T -s -v -w),
+/* options.c - the run options bstap and bstap-run share (-o -c -x -T -s -v -w
+ * --target-namespaces),
  * parsed in one place so that both commands take and check them alike. */
 #include <stdlib.h>
 
@@ -32,6 +33,13 @@ int rt_option(RtOptions *ro, int opt, const char *arg)
 		ro->bufsize_mb = (int)strtol(arg, &end, 10);
 		if (*end || ro->bufsize_mb <= 0 || ro->bufsize_mb > 4096) {
 			fprintf(stderr, "ERROR: -s takes the buffer size in MiB (1 to 4096), not '%s'\n", arg);
+			return -1;
+		}
+		return 1;
+	case RT_OPT_TARGET_NS:
+		ro->target_ns_pid = (int)strtol(arg, &end, 10);
+		if (*end || ro->target_ns_pid <= 0) {
+			fprintf(stderr, "ERROR: --target-namespaces takes a process id, not '%s'\n", arg);
 			return -1;
 		}
 		return 1;

@@ -185,6 +185,25 @@ bool sym_has_token(const char *s, size_t n);
 void sym_expand(OutBuf *out, const char *s, size_t n);
 void sym_reset(void);
 
+/* ---------------------------------------------------------------- kinfo.c */
+
+/* The running kernel's CONFIG_HZ (its configuration, else measured), 0 if
+ * unknown. */
+long rt_kernel_hz(void);
+/* The inode of namespace kind ("pid", "user") of process pid (<= 0: of
+ * this process), 0 if it cannot be read. */
+uint64_t rt_namespace_inode(int pid, const char *kind);
+
+/* ---------------------------------------------------------------- lines.c */
+
+/* The source position of virtual address vaddr of the ELF file path, from
+ * its DWARF line table, else from that of debug_path (its separate debug
+ * file; may be NULL): true with *file (NULL if unknown; valid until
+ * lines_reset) and *line (0 if unknown), false when no line table covers
+ * vaddr. */
+bool line_find(const char *path, const char *debug_path, uint64_t vaddr, const char **file, int *line);
+void lines_reset(void);
+
 /* ---------------------------------------------------------------- uexec.c */
 
 /* What the user-space executor runs against. */
@@ -248,6 +267,7 @@ typedef struct RtOptions {
 	int timeout_s;          /* -T SECS, 0 none */
 	int bufsize_mb;         /* -s MB: the ring buffer's size, 0 as compiled */
 	int verbose;            /* -v count */
+	int target_ns_pid;      /* --target-namespaces=PID, 0: the runtime's own */
 	bool warnings;          /* print WARNING: lines (-w turns off) */
 	char *const *argv0;     /* unused for now */
 } RtOptions;
@@ -255,6 +275,8 @@ typedef struct RtOptions {
 /* Take run option opt (-o -c -x -T -s -v -w) with its argument: 1 when it
  * was one, 0 when it is not a run option, -1 after an error message. */
 int rt_option(RtOptions *ro, int opt, const char *arg);
+/* The long options' codes for rt_option. */
+enum { RT_OPT_TARGET_NS = 0x200 };
 
 /* Load, attach and run an object held in memory (an ELF .bo image) until
  * exit(), the end of -c CMD, -T, or a signal; then run end probes, print

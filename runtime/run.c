@@ -369,6 +369,18 @@ static int open_and_load(Run *r, const void *image, size_t len)
 			return -1;
 		memcpy(copy, init, isz);
 		memcpy(copy + BSTAP_DATA_TARGET, &target, 8);
+		/* HZ() and the namespaces ns_pid() & co. see ids in */
+		uint64_t hz = (uint64_t)rt_kernel_hz();
+		uint64_t pidns = rt_namespace_inode(r->opt->target_ns_pid, "pid");
+		uint64_t userns = rt_namespace_inode(r->opt->target_ns_pid, "user");
+		if (r->opt->target_ns_pid && (!pidns || !userns)) {
+			rt_err("cannot read the namespaces of process %d", r->opt->target_ns_pid);
+			free(copy);
+			return -1;
+		}
+		memcpy(copy + BSTAP_DATA_HZ, &hz, 8);
+		memcpy(copy + BSTAP_DATA_PIDNS, &pidns, 8);
+		memcpy(copy + BSTAP_DATA_USERNS, &userns, 8);
 		int e = bpf_map__set_initial_value(data, copy, isz);
 		free(copy);
 		if (e) {

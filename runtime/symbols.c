@@ -53,12 +53,16 @@ typedef struct Sym {
 } Sym;
 
 /* What an address resolved to: a symbol and the offset in it, and the
- * module (with the offset in it when the symbol is unknown). */
+ * module (with the offset in it when the symbol is unknown); for a
+ * user-space address also the file and the virtual address in it, where
+ * its source line is looked up. */
 typedef struct SymInfo {
 	const char *name;          /* NULL: no symbol */
 	uint64_t off, size;
 	const char *mod;           /* "kernel", a module, a file's path; NULL: unknown */
 	uint64_t modoff, modsize;
+	struct EFile *file;        /* NULL: a kernel address, or no file known */
+	uint64_t vaddr;
 } SymInfo;
 
 /* ------------------------------------------------------------ memory */
@@ -492,6 +496,8 @@ static bool off_to_vaddr(EFile *f, uint64_t off, uint64_t *vaddr)
 static void file_lookup(EFile *f, uint64_t v, SymInfo *si)
 {
 	file_symbols(f);
+	si->file = f;
+	si->vaddr = v;
 	si->mod = f->path;
 	si->modoff = v - f->lo;
 	si->modsize = f->hi - f->lo;
@@ -507,6 +513,20 @@ static void file_lookup(EFile *f, uint64_t v, SymInfo *si)
 			si->size = t->size;
 			return;
 		}
+}
+
+/* The source position of what si resolved (lines.c): user-space
+ * addresses only; the kernel's would need a vmlinux with DWARF. */
+static bool sym_line(const SymInfo *si, const char **src, int *line)
+{
+	*src = NULL;
+	*line = 0;
+	if (!si->file)
+		return false;
+	char dbg[PATH_MAX];
+	if (si->file->bidlen)
+		debug_path(si->file->bid, si->file->bidlen, dbg, sizeof dbg);
+	return line_find(si->file->path, si->file->bidlen ? dbg : NULL, si->vaddr, src, line);
 }
 
 /* ------------------------------------------------------------ build ids */
@@ -924,18 +944,67 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-/* One frame as print_backtrace prints it. */
-static void put_full(OutBuf *out, uint64_t addr, const SymInfo *si)
+/* One frame as print_backtrace prints it; with fileline (and a source
+ * file known) as print_backtrace_fileline: " at FILE[:LINE]" after the
+ * symbol, before the module. */
+static void put_full(OutBuf *out, uint64_t addr, const SymInfo *si, bool fileline)
 {
+	const char *src = NULL;
+	int line = 0;
+	if (fileline && (si->name || si->mod))
+		sym_line(si, &src, &line);
 	ob_printf(out, " 0x%llx", (unsigned long long)addr);
-	if (si->name) {
+	if (si->name && src) {
+		ob_printf(out, " : %s+0x%llx/0x%llx at %s", si->name, (unsigned long long)si->off,
+		          (unsigned long long)si->size, src);
+		if (line)
+			ob_printf(out, ":%d", line);
+		if (si->mod)
+			ob_printf(out, " [%s]", si->mod);
+	} else if (si->name) {
 		ob_puts(out, " : ");
 		put_data(out, addr, si);
 	} else if (si->mod) {
 		ob_printf(out, " [%s+0x%llx/0x%llx]", si->mod, (unsigned long long)si->modoff,
 		          (unsigned long long)si->modsize);
+		if (src)
+			ob_printf(out, line ? " at %s:%d" : " at %s", src, line);
 	}
 	ob_putc(out, '\n');
+}
+
+/* symline(), symfile(), symfileline() and their u* twins: what is known
+ * of the source position, else the address in hex. */
+static void put_line(OutBuf *out, int kind, uint64_t addr, const SymInfo *si)
+{
+	const char *src;
+	int line;
+	sym_line(si, &src, &line);
+	switch (toupper(kind)) {
+	case BSTAP_SYM_LINE:
+		if (line) {
+			ob_printf(out, "%d", line);
+			return;
+		}
+		break;
+	case BSTAP_SYM_FILE:
+		if (src) {
+			ob_puts(out, src);
+			return;
+		}
+		break;
+	default: /* BSTAP_SYM_FILELINE */
+		if (src && line)
+			ob_printf(out, "%s:%d", src, line);
+		else if (src)
+			ob_puts(out, src);
+		else if (line)
+			ob_printf(out, "??:%d", line);
+		if (src || line)
+			return;
+		break;
+	}
+	ob_printf(out, "0x%llx", (unsigned long long)addr);
 }
 
 /* One frame as print_ubacktrace_brief prints it: symbol+offset, or the address. */
@@ -1024,6 +1093,21 @@ void sym_text(OutBuf *out, int kind, uint32_t pid, uint64_t addr, const char *s,
 	case BSTAP_SYM_STACK: case BSTAP_SYM_USTACK: case BSTAP_SYM_BACKTRACE: case BSTAP_SYM_UBACKTRACE:
 		put_addrs(out, kind, pid, s ? s : "", s ? n : 0, false);
 		break;
+	case BSTAP_SYM_LINE: case BSTAP_SYM_ULINE: case BSTAP_SYM_FILE: case BSTAP_SYM_UFILE:
+	case BSTAP_SYM_FILELINE: case BSTAP_SYM_UFILELINE:
+		resolve(islower(kind), pid, addr, &si);
+		put_line(out, kind, addr, &si);
+		break;
+	case BSTAP_SYM_MOD:
+		/* "" when unknown: modname() reports the error */
+		resolve(false, pid, addr, &si);
+		if (si.mod)
+			ob_puts(out, si.mod);
+		break;
+	case BSTAP_SYM_UMOD:
+		resolve(true, pid, addr, &si);
+		ob_puts(out, si.mod ? si.mod : "<unknown>");
+		break;
 	default:
 		break;
 	}
@@ -1034,6 +1118,17 @@ void sym_text(OutBuf *out, int kind, uint32_t pid, uint64_t addr, const char *s,
 bool sym_has_token(const char *s, size_t n)
 {
 	return memchr(s, BSTAP_SYMTOK_START, n) != NULL;
+}
+
+/* The kinds that take a string of addresses (the others take one). */
+static bool is_stack_kind(int kind)
+{
+	switch (kind) {
+	case BSTAP_SYM_STACK: case BSTAP_SYM_USTACK: case BSTAP_SYM_BACKTRACE: case BSTAP_SYM_UBACKTRACE:
+		return true;
+	default:
+		return false;
+	}
 }
 
 void sym_expand(OutBuf *out, const char *s, size_t n)
@@ -1059,8 +1154,7 @@ void sym_expand(OutBuf *out, const char *s, size_t n)
 			}
 			if (j < tend && s[j] == ':')
 				j++;
-			if (kind == BSTAP_SYM_UNAME || kind == BSTAP_SYM_UDATA || kind == BSTAP_SYM_NAME ||
-			    kind == BSTAP_SYM_DATA) {
+			if (!is_stack_kind(kind)) {
 				char tok[32];
 				size_t k = 0;
 				while (j < tend && isspace((unsigned char)s[j]))
@@ -1122,7 +1216,7 @@ void sym_stack_record(OutBuf *out, uint32_t flags, const void *payload, size_t s
 			if (flags & BSTAP_STACK_BRIEF)
 				put_brief(out, ip, &si);
 			else
-				put_full(out, ip, &si);
+				put_full(out, ip, &si, flags & BSTAP_STACK_FILELINE);
 		}
 	}
 }
@@ -1188,4 +1282,5 @@ void sym_reset(void)
 	}
 	target_pid = 0;
 	serial = 0;
+	lines_reset();
 }

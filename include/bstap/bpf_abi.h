@@ -139,10 +139,19 @@ enum bstap_sym_kind {
 	                              * " ADDR : " symdata "\n" per address */
 	BSTAP_SYM_BACKTRACE = 'B',   /* kernel: sprint_backtrace() of a string of addresses:
 	                              * "vfs_read+0x0 [kernel]\n" per address */
-	BSTAP_SYM_UNAME = 'n',       /* the same four for user-space addresses */
+	BSTAP_SYM_LINE = 'L',        /* kernel: symline(): "123" (the source line), else "0x..." */
+	BSTAP_SYM_FILE = 'F',        /* kernel: symfile(): the source file, else "0x..." */
+	BSTAP_SYM_FILELINE = 'W',    /* kernel: symfileline(): "FILE:LINE", else "0x..." */
+	BSTAP_SYM_MOD = 'M',         /* kernel: modname(): "kernel", a module, else "" */
+	BSTAP_SYM_UNAME = 'n',       /* the same for user-space addresses (umodname():
+	                              * the mapped file's path, else "<unknown>") */
 	BSTAP_SYM_UDATA = 'd',
 	BSTAP_SYM_USTACK = 's',
 	BSTAP_SYM_UBACKTRACE = 'b',
+	BSTAP_SYM_ULINE = 'l',
+	BSTAP_SYM_UFILE = 'f',
+	BSTAP_SYM_UFILELINE = 'w',
+	BSTAP_SYM_UMOD = 'm',
 };
 
 /* What BSTAP_UH_STAT computes, over every CPU. */
@@ -236,7 +245,10 @@ struct bstap_errsite {
                                   * (pid ^ the top frame's build id), then u64: where the
                                   * next one goes (tapsets/stack.stp) */
 #define BSTAP_DATA_NUNOTES 8
-#define BSTAP_DATA_GLOBALS 120
+#define BSTAP_DATA_HZ 120        /* u64: the kernel's CONFIG_HZ (HZ()), 0 if unknown */
+#define BSTAP_DATA_PIDNS 128     /* u64: inode of the pid namespace ns_pid() & co. see ids in */
+#define BSTAP_DATA_USERNS 136    /* u64: inode of the user namespace of ns_uid() & co. */
+#define BSTAP_DATA_GLOBALS 144
 
 enum bstap_state {
 	BSTAP_STATE_STARTING = 0, /* loaded and attached; begin probes running */
@@ -285,6 +297,7 @@ struct bstap_rec_hdr {
 #define BSTAP_STACK_USER 1u       /* a user-space stack (else the kernel's) */
 #define BSTAP_STACK_PRINT 2u      /* print it: print_backtrace(), print_stack() ... */
 #define BSTAP_STACK_BRIEF 4u      /* with PRINT: "NAME+0xOFFSET" lines (print_ubacktrace_brief) */
+#define BSTAP_STACK_FILELINE 8u   /* with PRINT: and " at FILE:LINE" (print_backtrace_fileline) */
 
 /* One frame as bpf_get_stack gives it with BPF_F_USER_BUILD_ID (struct
  * bpf_stack_build_id). */

@@ -1,0 +1,1 @@
+k=$(awk '$3 == "vfs_read" { print $1; exit }' /proc/kallsyms); m=$(awk '$4 ~ /^\[/ && $4 !~ /^\[(bpf|__builtin__)/ { print $1, $4; exit }' /proc/kallsyms); set -- ${m:-0 none}; exec sh -c 'sleep 0' sh "0x$k" "0x$1" "$2"

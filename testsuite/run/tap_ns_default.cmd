@@ -1,0 +1,1 @@
+exec setpriv --reuid=4321 --regid=4322 --clear-groups sh -c :
