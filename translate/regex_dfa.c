@@ -376,7 +376,7 @@ Regex *regex_compile(Arena *a, const char *pat, size_t len, char *err, size_t er
 		nfas[k] = (Nfa){ .a = a };
 		starts[k] = build_nfa(&nfas[k], tree, kinds[k].reverse, kinds[k].unanchored, any);
 		if (nfas[k].too_big) {
-			snprintf(err, errlen, "pattern too complex: its automaton would need more than %d NFA states",
+			snprintf(err, errlen, "too complex: its automaton would need more than %d NFA states",
 			         RX_MAX_NFA);
 			*erroff = -1;
 			return NULL;
@@ -386,7 +386,7 @@ Regex *regex_compile(Arena *a, const char *pat, size_t len, char *err, size_t er
 	re->ncls = byte_classes(&nfas[0], re->cls);
 	for (int k = 0; k < 3; k++)
 		if (!determinise(&nfas[k], starts[k], re->cls, re->ncls, a, kinds[k].dfa)) {
-			snprintf(err, errlen, "pattern too complex: its DFA would need more than %d states",
+			snprintf(err, errlen, "too complex: its DFA would need more than %d states",
 			         RX_MAX_STATES);
 			*erroff = -1;
 			return NULL;
