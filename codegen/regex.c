@@ -214,7 +214,7 @@ int lower_regex(Lower *L, Node *n)
 	IrFunc *f = L->f;
 	char err[160];
 	int erroff;
-	Regex *re = regex_compile(L->a, n->rhs->str, n->rhs->slen, err, sizeof err, &erroff);
+	Regex *re = regex_compile(L->a, n->rhs->str, n->rhs->slen, L->s->regex_saves_match, err, sizeof err, &erroff);
 	if (!re) { /* types.c reported it */
 		lower_fail(L, &n->rhs->loc, err);
 		return -1;

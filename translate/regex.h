@@ -68,8 +68,38 @@ typedef struct RegexDfa {
 	uint8_t *acc;          /* RX_ACC_* per state */
 } RegexDfa;
 
+/* The tagged DFA for matched(n): it reads the whole match once more (its
+ * ends are known by then), each state an ordered list of items (NFA
+ * threads, best first), each item with one register per tag (2g-2: where
+ * subexpression g starts, 2g-1: where it ends; -1: not set).  Reading a
+ * byte, new item j takes old item src's registers, then sets the tags of
+ * mask to the position after the byte. */
+#define RX_MAX_TAGS 32         /* so at most 16 subexpressions for matched(n) */
+#define RX_MAX_ITEMS 16        /* items of a state (registers: items x tags) */
+#define RX_FRESH 254           /* src of a start state's item: no registers yet */
+#define RX_NO_ITEM 255         /* an unused slot: the row ends */
+
+typedef struct RxOp {
+	uint32_t mask;
+	uint8_t src;
+	uint8_t pad[3];
+} RxOp;
+
+typedef struct RegexTdfa {
+	int nstates, nitems, ntags;    /* nitems: the most items a state has */
+	int init, init_edge;           /* start states, as in RegexDfa */
+	uint16_t *next;                /* next[state * ncls + class] */
+	RxOp *ops;                     /* ops[(state * ncls + class) * nitems + j] */
+	RxOp *init_ops;                /* [j] for init, then [nitems + j] for init_edge */
+	uint8_t *acc;                  /* [2s]: the item whose parse wins if the match ends
+	                                * here, [2s+1]: the same at the subject's end */
+	uint32_t *acc_mask;            /* [s]: tags set on the way to the end ($) */
+} RegexTdfa;
+
 typedef struct Regex {
 	int ngroups;
+	bool has_sub;          /* sub was built (regex_compile's submatches, ngroups > 0) */
+	RegexTdfa sub;         /* submatches of the match fwd found */
 	int ncls;              /* byte classes; class of NUL unused */
 	uint8_t cls[256];      /* byte -> class */
 	RegexDfa any;          /* .*R forward: is there a match at all (first accept ends it) */
@@ -77,9 +107,11 @@ typedef struct Regex {
 	RegexDfa fwd;          /* R anchored at that start: longest end */
 } Regex;
 
-/* Compile pattern pat.  NULL with a message in err and *erroff (a byte
- * offset in the pattern, or -1 for the pattern as a whole: too complex). */
-Regex *regex_compile(Arena *a, const char *pat, size_t len, char *err, size_t errlen, int *erroff);
+/* Compile pattern pat (with submatches: its tagged DFA too, for
+ * matched(n)).  NULL with a message in err and *erroff (a byte offset in
+ * the pattern, or -1 for the pattern as a whole: too complex). */
+Regex *regex_compile(Arena *a, const char *pat, size_t len, bool submatches, char *err, size_t errlen,
+                     int *erroff);
 
 /* -------------------------------------------------------------- regex_sim.c */
 
@@ -88,5 +120,8 @@ Regex *regex_compile(Arena *a, const char *pat, size_t len, char *err, size_t er
  * regex_sim_search: the leftmost-longest match [*start, *end), or false. */
 bool regex_sim_any(const Regex *re, const char *s, size_t cap);
 bool regex_sim_search(const Regex *re, const char *s, size_t cap, int *start, int *end);
+/* After regex_sim_search: where each subexpression g (1..ngroups) starts
+ * and ends, so[g] eo[g], -1 -1 when it took no part. */
+void regex_sim_groups(const Regex *re, const char *s, size_t cap, int start, int end, int *so, int *eo);
 
 #endif

@@ -15,150 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "translate/regex.h"
-
-typedef enum {
-	NF_SET,        /* consume a byte of set, then out */
-	NF_EPS,        /* to out (out < 0: not yet patched) */
-	NF_SPLIT,      /* to out and out2 */
-	NF_AT_START,   /* passes only at the scan's start */
-	NF_AT_END,     /* passes only at the scan's end */
-	NF_MATCH,
-} NfKind;
-
-typedef struct NfNode {
-	NfKind kind;
-	int out, out2;
-	const uint8_t *set;
-} NfNode;
-
-typedef struct Nfa {
-	NfNode *v;
-	int n, cap;
-	Arena *a;
-	bool too_big;
-} Nfa;
-
-typedef struct Frag {
-	int start, end;        /* end: an NF_EPS whose out is patched by the user */
-} Frag;
-
-static int nf_new(Nfa *N, NfKind kind, int out, int out2)
-{
-	if (N->n >= RX_MAX_NFA) {
-		N->too_big = true;
-		return 0;
-	}
-	N->v = arena_grow(N->a, N->v, &N->cap, N->n + 1, sizeof *N->v);
-	N->v[N->n] = (NfNode){ .kind = kind, .out = out, .out2 = out2 };
-	return N->n++;
-}
-
-static Frag frag_eps(Nfa *N)
-{
-	int e = nf_new(N, NF_EPS, -1, -1);
-	return (Frag){ e, e };
-}
-
-static Frag frag_cat(Nfa *N, Frag x, Frag y)
-{
-	N->v[x.end].out = y.start;
-	return (Frag){ x.start, y.end };
-}
-
-/* x? */
-static Frag frag_opt(Nfa *N, Frag x)
-{
-	int e = nf_new(N, NF_EPS, -1, -1);
-	int s = nf_new(N, NF_SPLIT, x.start, e);
-	N->v[x.end].out = e;
-	return (Frag){ s, e };
-}
-
-static Frag build(Nfa *N, const RxNode *r, bool reverse);
-
-/* x{min,max}: min copies, then max-min optional ones nested (x(x(x)?)?)?,
- * or a star; each copy is built anew from the tree. */
-static Frag build_repeat(Nfa *N, const RxNode *r, bool reverse)
-{
-	Frag f = frag_eps(N);
-	for (int i = 0; i < r->min && !N->too_big; i++)
-		f = frag_cat(N, f, build(N, r->a, reverse));
-	if (r->max < 0) {
-		Frag body = build(N, r->a, reverse);
-		int e = nf_new(N, NF_EPS, -1, -1);
-		int s = nf_new(N, NF_SPLIT, body.start, e);
-		N->v[body.end].out = s;
-		return frag_cat(N, f, (Frag){ s, e });
-	}
-	if (r->max > r->min) {
-		Frag tail = frag_opt(N, build(N, r->a, reverse));
-		for (int i = r->min + 1; i < r->max && !N->too_big; i++)
-			tail = frag_opt(N, frag_cat(N, build(N, r->a, reverse), tail));
-		f = frag_cat(N, f, tail);
-	}
-	return f;
-}
-
-static Frag build(Nfa *N, const RxNode *r, bool reverse)
-{
-	if (N->too_big)
-		return (Frag){ 0, 0 };
-	switch (r->kind) {
-	case RX_SET: {
-		int e = nf_new(N, NF_EPS, -1, -1);
-		int s = nf_new(N, NF_SET, e, -1);
-		N->v[s].set = r->set;
-		return (Frag){ s, e };
-	}
-	case RX_CAT: {
-		Frag x = build(N, reverse ? r->b : r->a, reverse);
-		Frag y = build(N, reverse ? r->a : r->b, reverse);
-		return frag_cat(N, x, y);
-	}
-	case RX_ALT: {
-		Frag x = build(N, r->a, reverse), y = build(N, r->b, reverse);
-		int e = nf_new(N, NF_EPS, -1, -1);
-		int s = nf_new(N, NF_SPLIT, x.start, y.start);
-		N->v[x.end].out = e;
-		N->v[y.end].out = e;
-		return (Frag){ s, e };
-	}
-	case RX_REPEAT:
-		return build_repeat(N, r, reverse);
-	case RX_GROUP:
-		return build(N, r->a, reverse);
-	case RX_BOL: case RX_EOL: {
-		bool at_start = (r->kind == RX_BOL) != reverse;
-		int e = nf_new(N, NF_EPS, -1, -1);
-		int s = nf_new(N, at_start ? NF_AT_START : NF_AT_END, e, -1);
-		return (Frag){ s, e };
-	}
-	case RX_EMPTY:
-		return frag_eps(N);
-	}
-	return frag_eps(N);
-}
-
-/* The whole automaton: [.* loop] R MATCH; its start node. */
-static int build_nfa(Nfa *N, const RxNode *r, bool reverse, bool unanchored, const uint8_t *any)
-{
-	Frag f = build(N, r, reverse);
-	int m = nf_new(N, NF_MATCH, -1, -1);
-	if (N->too_big)
-		return 0;
-	N->v[f.end].out = m;
-	if (!unanchored)
-		return f.start;
-	/* split: into R now, or consume any byte and come back */
-	int loop = nf_new(N, NF_SET, -1, -1);
-	int s = nf_new(N, NF_SPLIT, f.start, loop);
-	if (N->too_big)
-		return 0;
-	N->v[loop].set = any;
-	N->v[loop].out = s;
-	return s;
-}
+#include "translate/regex_int.h"
 
 /* ------------------------------------------------------- byte classes */
 
@@ -240,7 +97,7 @@ static void closure(Dfa *D, int from, bool at_start, bool at_end, uint64_t *out)
 		case NF_SET: case NF_MATCH:
 			bit_set(out, i);
 			break;
-		case NF_EPS:
+		case NF_EPS: case NF_TAG:
 			to[0] = nd->out;
 			break;
 		case NF_SPLIT:
@@ -357,7 +214,8 @@ static bool determinise(const Nfa *N, int start, const uint8_t *cls, int ncls, A
 	return true;
 }
 
-Regex *regex_compile(Arena *a, const char *pat, size_t len, char *err, size_t errlen, int *erroff)
+Regex *regex_compile(Arena *a, const char *pat, size_t len, bool submatches, char *err, size_t errlen,
+                     int *erroff)
 {
 	Regex *re = arena_alloc(a, sizeof *re);
 	RxNode *tree = rx_parse(a, pat, len, &re->ngroups, err, errlen, erroff);
@@ -374,7 +232,7 @@ Regex *regex_compile(Arena *a, const char *pat, size_t len, char *err, size_t er
 	int starts[3];
 	for (int k = 0; k < 3; k++) {
 		nfas[k] = (Nfa){ .a = a };
-		starts[k] = build_nfa(&nfas[k], tree, kinds[k].reverse, kinds[k].unanchored, any);
+		starts[k] = rx_build_nfa(&nfas[k], tree, kinds[k].reverse, kinds[k].unanchored, any);
 		if (nfas[k].too_big) {
 			snprintf(err, errlen, "too complex: its automaton would need more than %d NFA states",
 			         RX_MAX_NFA);
@@ -391,5 +249,22 @@ Regex *regex_compile(Arena *a, const char *pat, size_t len, char *err, size_t er
 			*erroff = -1;
 			return NULL;
 		}
+	if (!submatches || re->ngroups == 0)
+		return re;
+	if (2 * re->ngroups > RX_MAX_TAGS) {
+		snprintf(err, errlen, "has %d subexpressions: matched(n) can follow at most %d", re->ngroups,
+		         RX_MAX_TAGS / 2);
+		*erroff = -1;
+		return NULL;
+	}
+	Nfa tagged = { .a = a, .tags = true };
+	int start = rx_build_nfa(&tagged, tree, false, false, any);
+	if (tagged.too_big || !rx_tdfa_build(&tagged, start, re, a, &re->sub)) {
+		snprintf(err, errlen, "too complex for matched(n): its tagged DFA would need more than %d states "
+		         "of at most %d threads each", RX_MAX_STATES, RX_MAX_ITEMS);
+		*erroff = -1;
+		return NULL;
+	}
+	re->has_sub = true;
 	return re;
 }

@@ -69,3 +69,48 @@ bool regex_sim_search(const Regex *re, const char *s, size_t cap, int *start, in
 	*end = last;
 	return true;
 }
+
+void regex_sim_groups(const Regex *re, const char *s, size_t cap, int start, int end, int *so, int *eo)
+{
+	for (int g = 1; g <= re->ngroups; g++)
+		so[g] = eo[g] = -1;
+	if (!re->has_sub)
+		return;
+	const RegexTdfa *d = &re->sub;
+	int T = d->ntags, M = d->nitems;
+	int64_t bank[2][RX_MAX_ITEMS * RX_MAX_TAGS];
+	int cur = 0;
+	/* the start state's registers: tags set at start, the rest unset */
+	const RxOp *row = d->init_ops + (start == 0 ? M : 0);
+	int st = start == 0 ? d->init_edge : d->init;
+	int pos = start;
+	for (;;) {
+		for (int j = 0; j < M && row[j].src != RX_NO_ITEM; j++)
+			for (int t = 0; t < T; t++)
+				bank[!cur][j * T + t] = row[j].mask >> t & 1 ? pos
+				                        : row[j].src == RX_FRESH ? -1 : bank[cur][row[j].src * T + t];
+		cur = !cur;
+		if (pos >= end || st == 0)
+			break;
+		int c = re->cls[(unsigned char)s[pos]];
+		row = d->ops + (size_t)(st * re->ncls + c) * M;
+		st = d->next[st * re->ncls + c];
+		pos++;
+	}
+	int len = 0;
+	while ((size_t)len < cap && s[len])
+		len++;
+	bool at_end = end == len;
+	int item = d->acc[2 * st + at_end];
+	if (st == 0 || item == RX_NO_ITEM)
+		return;
+	for (int g = 1; g <= re->ngroups; g++) {
+		int t = 2 * g - 2;
+		int64_t a = at_end && (d->acc_mask[st] >> t & 1) ? end : bank[cur][item * T + t];
+		int64_t b = at_end && (d->acc_mask[st] >> (t + 1) & 1) ? end : bank[cur][item * T + t + 1];
+		if (a >= 0 && b >= 0) {
+			so[g] = (int)a;
+			eo[g] = (int)b;
+		}
+	}
+}

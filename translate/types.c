@@ -412,7 +412,7 @@ static void check_regex(TCtx *c, Node *pat)
 {
 	char err[160];
 	int erroff;
-	if (regex_compile(c->s->arena, pat->str, pat->slen, err, sizeof err, &erroff))
+	if (regex_compile(c->s->arena, pat->str, pat->slen, c->s->regex_saves_match, err, sizeof err, &erroff))
 		return;
 	if (erroff >= 0)
 		diag_at(DIAG_ERROR, "semantic error", &pat->loc, "bad regular expression: %s (at offset %d of the pattern)",
