@@ -60,6 +60,7 @@ typedef struct Lower {
 	struct {                 /* the last successful =~ (regex.c), when matched() is used */
 		bool used;
 		int ptr;             /* vreg: the state in scratch, set by the prologue */
+		int banks;           /* bytes of tagged-DFA registers the largest pattern needs */
 	} match;
 	bool failed;
 } Lower;

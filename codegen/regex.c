@@ -45,17 +45,36 @@ static int match_state(Lower *L)
 	return L->match.ptr;
 }
 
-/* Append one DFA's tables to the blob being built. */
-static void blob_add_dfa(char *blob, uint32_t *len, const Regex *re, const RegexDfa *d, DfaCode *dc)
+/* The pattern's constant blob, built up then put in the read-only data. */
+typedef struct Blob {
+	char *v;
+	uint32_t len, cap;
+	Arena *a;
+} Blob;
+
+/* Append n bytes at an 8-aligned offset: that offset. */
+static int blob_put(Blob *bl, const void *p, size_t n)
 {
-	uint32_t n = (uint32_t)(d->nstates * re->ncls);
-	*len = (*len + 7) & ~7u;
-	dc->next_off = (int)*len;
-	memcpy(blob + *len, d->next, 2 * n);
-	*len += 2 * n;
-	dc->acc_off = (int)*len;
-	memcpy(blob + *len, d->acc, (size_t)d->nstates);
-	*len += (uint32_t)d->nstates;
+	uint32_t at = (bl->len + 7) & ~7u;
+	if (at + n > bl->cap) {
+		uint32_t nc = bl->cap ? bl->cap : 1024;
+		while (nc < at + n)
+			nc *= 2;
+		char *nv = arena_alloc(bl->a, nc);
+		memcpy(nv, bl->v, bl->len);
+		bl->v = nv;
+		bl->cap = nc;
+	}
+	memset(bl->v + bl->len, 0, at - bl->len);
+	memcpy(bl->v + at, p, n);
+	bl->len = at + (uint32_t)n;
+	return (int)at;
+}
+
+static void blob_add_dfa(Blob *bl, const Regex *re, const RegexDfa *d, DfaCode *dc)
+{
+	dc->next_off = blob_put(bl, d->next, 2 * (size_t)d->nstates * (size_t)re->ncls);
+	dc->acc_off = blob_put(bl, d->acc, (size_t)d->nstates);
 	dc->nstates = d->nstates;
 	dc->ncls = re->ncls;
 }
@@ -209,6 +228,184 @@ static void emit_search(Lower *L, const DfaCode *back, const RegexDfa *bd, const
 	ir_emit_jmpi(f, BPF_JSLT, i, 0, no);
 }
 
+/* ------------------------------------------------------ subexpressions */
+
+/* The tagged DFA (regex.h, RegexTdfa) in the blob. */
+typedef struct SubCode {
+	int tab, dead;
+	int next_off, ops_off, init_off, acc_off, mask_off;
+} SubCode;
+
+/* Where the groups and the register banks are in the match state. */
+static int groups_at(const Lower *L) { return MS_SUBJECT + L->cap; }
+static int banks_at(const Lower *L) { return groups_at(L) + 16 * RX_MAX_TAGS / 2; }
+
+/* Put the tagged DFA in the blob; false after an error when walking it
+ * would be too much for the verifier at this MAXSTRINGLEN. */
+static bool blob_add_sub(Lower *L, Blob *bl, const Regex *re, SubCode *sc, const SrcLoc *loc)
+{
+	const RegexTdfa *d = &re->sub;
+	size_t rows = (size_t)d->nstates * (size_t)re->ncls;
+	/* per byte: each item's row entry, then its tags (unrolled) */
+	long per_byte = (long)d->nitems * (14 + 7L * d->ntags) + 30;
+	if ((long)L->cap * per_byte > 400000) {
+		lower_fail(L, loc, arena_printf(L->a, "regular expression too complex for matched(n) at MAXSTRINGLEN=%lld: "
+		           "its %d threads x %d tags per byte would pass the verifier's limit",
+		           (long long)L->s->maxstringlen, d->nitems, d->ntags));
+		return false;
+	}
+	sc->next_off = blob_put(bl, d->next, 2 * rows);
+	sc->ops_off = blob_put(bl, d->ops, sizeof(RxOp) * rows * (size_t)d->nitems);
+	sc->init_off = blob_put(bl, d->init_ops, sizeof(RxOp) * 2 * (size_t)d->nitems);
+	sc->acc_off = blob_put(bl, d->acc, 2 * (size_t)d->nstates);
+	sc->mask_off = blob_put(bl, d->acc_mask, 4 * (size_t)d->nstates);
+	int banks = 2 * d->nitems * d->ntags * 8;
+	if (banks > L->match.banks)
+		L->match.banks = banks;
+	return true;
+}
+
+/* dst = tab + off + idx * scale */
+static void emit_index(Lower *L, int dst, int tab, int off, int idx, int scale)
+{
+	IrFunc *f = L->f;
+	ir_emit_mov(f, dst, idx);
+	if (scale != 1)
+		ir_emit_alui(f, BPF_MUL, dst, scale);
+	ir_emit_alui(f, BPF_ADD, dst, off);
+	ir_emit_alu(f, BPF_ADD, dst, tab);
+}
+
+/* Apply one row of register operations (regex_sim.c, regex_sim_groups):
+ * new item j = old item src's registers (none: -1), tags of mask = pos. */
+static void emit_row(Lower *L, const RegexTdfa *d, const SubCode *sc, int ms, int row, int cur, int nxt, int pos)
+{
+	IrFunc *f = L->f;
+	int M = d->nitems, T = d->ntags;
+	int j = ir_vreg(f), p = ir_vreg(f), mask = ir_vreg(f), src = ir_vreg(f), q = ir_vreg(f), v = ir_vreg(f);
+	int top = ir_label(f), done = ir_label(f);
+	ir_emit_movi(f, j, 0);
+	ir_emit_label(f, top);
+	ir_emit_jmpi(f, BPF_JGE, j, M, done);
+	emit_index(L, p, row, 0, j, 8);
+	ir_emit_ldx(f, BPF_W, mask, p, 0);
+	ir_emit_ldx(f, BPF_B, src, p, 4);
+	ir_emit_jmpi(f, BPF_JEQ, src, RX_NO_ITEM, done);
+	/* q: the new item's registers; p: the old one's (unless fresh) */
+	emit_index(L, q, ms, 0, j, T * 8);
+	ir_emit_alu(f, BPF_ADD, q, nxt);
+	int fresh = ir_label(f), go = ir_label(f);
+	ir_emit_jmpi(f, BPF_JEQ, src, RX_FRESH, fresh);
+	ir_emit_jmpi(f, BPF_JGE, src, M, sc->dead);
+	emit_index(L, p, ms, 0, src, T * 8);
+	ir_emit_alu(f, BPF_ADD, p, cur);
+	ir_emit_label(f, go);
+	for (int t = 0; t < T; t++) {
+		int set = ir_label(f), unset = ir_label(f), store = ir_label(f);
+		ir_emit_jmpi(f, BPF_JSET, mask, (int32_t)(1u << t), set);
+		ir_emit_jmpi(f, BPF_JEQ, src, RX_FRESH, unset);
+		ir_emit_ldx(f, BPF_DW, v, p, (int16_t)(t * 8));
+		ir_emit_ja(f, store);
+		ir_emit_label(f, set);
+		ir_emit_mov(f, v, pos);
+		ir_emit_ja(f, store);
+		ir_emit_label(f, unset);
+		ir_emit_movi(f, v, -1);
+		ir_emit_label(f, store);
+		ir_emit_stx(f, BPF_DW, q, (int16_t)(t * 8), v);
+	}
+	ir_emit_alui(f, BPF_ADD, j, 1);
+	ir_emit_ja(f, top);
+	ir_emit_label(f, fresh);
+	ir_emit_mov(f, p, ms); /* not read: every tag is set or unset */
+	ir_emit_ja(f, go);
+	ir_emit_label(f, done);
+}
+
+/* Walk the match [start, end) once more with the tagged DFA; store each
+ * subexpression's start and end (-1 -1: no part in the match) in the
+ * match state. */
+static void emit_groups(Lower *L, const Regex *re, const SubCode *sc, int subj, int ms)
+{
+	IrFunc *f = L->f;
+	const RegexTdfa *d = &re->sub;
+	int M = d->nitems, T = d->ntags, ncls = re->ncls;
+	int pos = ir_vreg(f), end = ir_vreg(f), st = ir_vreg(f), row = ir_vreg(f), cur = ir_vreg(f),
+	    nxt = ir_vreg(f), b = ir_vreg(f), c = ir_vreg(f), p = ir_vreg(f), t = ir_vreg(f);
+	ir_emit_ldx(f, BPF_DW, pos, ms, MS_START);
+	ir_emit_ldx(f, BPF_DW, end, ms, MS_END);
+	int edge = ir_label(f), go = ir_label(f);
+	ir_emit_jmpi(f, BPF_JEQ, pos, 0, edge);
+	ir_emit_movi(f, st, d->init);
+	ir_emit_mov(f, row, sc->tab);
+	ir_emit_alui(f, BPF_ADD, row, sc->init_off);
+	ir_emit_ja(f, go);
+	ir_emit_label(f, edge);
+	ir_emit_movi(f, st, d->init_edge);
+	ir_emit_mov(f, row, sc->tab);
+	ir_emit_alui(f, BPF_ADD, row, sc->init_off + M * 8);
+	ir_emit_label(f, go);
+	ir_emit_movi(f, cur, banks_at(L));
+	ir_emit_movi(f, nxt, banks_at(L) + M * T * 8);
+
+	int top = ir_label(f), finish = ir_label(f);
+	ir_emit_label(f, top);
+	emit_row(L, d, sc, ms, row, cur, nxt, pos);
+	ir_emit_mov(f, t, cur);
+	ir_emit_mov(f, cur, nxt);
+	ir_emit_mov(f, nxt, t);
+	ir_emit_jmp(f, BPF_JGE, pos, end, finish);
+	ir_emit_jmpi(f, BPF_JGE, pos, L->cap, sc->dead);
+	emit_byte(L, subj, pos, b);
+	ir_emit_mov(f, p, sc->tab);
+	ir_emit_alu(f, BPF_ADD, p, b);
+	ir_emit_ldx(f, BPF_B, c, p, 0);
+	ir_emit_jmpi(f, BPF_JGE, st, d->nstates, sc->dead);
+	ir_emit_alui(f, BPF_MUL, st, ncls);
+	ir_emit_alu(f, BPF_ADD, st, c);
+	ir_emit_jmpi(f, BPF_JGE, st, d->nstates * ncls, sc->dead);
+	emit_index(L, row, sc->tab, sc->ops_off, st, M * 8);
+	emit_index(L, p, sc->tab, sc->next_off, st, 2);
+	ir_emit_ldx(f, BPF_H, st, p, 0);
+	ir_emit_alui(f, BPF_ADD, pos, 1);
+	ir_emit_ja(f, top);
+
+	/* the winning item, and the tags set on the way to a final $ */
+	ir_emit_label(f, finish);
+	int item = ir_vreg(f), mend = ir_vreg(f), len = ir_vreg(f), inner = ir_label(f), none = ir_label(f),
+	    out = ir_label(f);
+	ir_emit_jmpi(f, BPF_JGE, st, d->nstates, sc->dead);
+	ir_emit_ldx(f, BPF_DW, len, ms, MS_LEN);
+	ir_emit_movi(f, mend, 0);
+	ir_emit_mov(f, t, st);
+	ir_emit_alui(f, BPF_LSH, t, 1);
+	ir_emit_jmp(f, BPF_JNE, end, len, inner);
+	ir_emit_alui(f, BPF_ADD, t, 1);
+	emit_index(L, p, sc->tab, sc->mask_off, st, 4);
+	ir_emit_ldx(f, BPF_W, mend, p, 0);
+	ir_emit_label(f, inner);
+	emit_index(L, p, sc->tab, sc->acc_off, t, 1);
+	ir_emit_ldx(f, BPF_B, item, p, 0);
+	ir_emit_jmpi(f, BPF_JGE, item, M, none);
+	emit_index(L, p, ms, 0, item, T * 8);
+	ir_emit_alu(f, BPF_ADD, p, cur);
+	for (int k = 0; k < T; k++) {
+		int from_end = ir_label(f), store = ir_label(f), v = ir_vreg(f);
+		ir_emit_jmpi(f, BPF_JSET, mend, (int32_t)(1u << k), from_end);
+		ir_emit_ldx(f, BPF_DW, v, p, (int16_t)(k * 8));
+		ir_emit_ja(f, store);
+		ir_emit_label(f, from_end);
+		ir_emit_mov(f, v, end);
+		ir_emit_label(f, store);
+		ir_emit_stx(f, BPF_DW, ms, (int16_t)(groups_at(L) + k * 8), v);
+	}
+	ir_emit_ja(f, out);
+	ir_emit_label(f, none);
+	for (int k = 0; k < T; k++)
+		ir_emit_st(f, BPF_DW, ms, (int16_t)(groups_at(L) + k * 8), -1);
+	ir_emit_label(f, out);
+}
+
 int lower_regex(Lower *L, Node *n)
 {
 	IrFunc *f = L->f;
@@ -222,17 +419,18 @@ int lower_regex(Lower *L, Node *n)
 	int subj = lower_expr(L, n->lhs);
 	bool save = L->s->regex_saves_match;
 
-	/* the blob: class map, then the DFAs this site walks */
+	/* the blob: class map, then the automata this site walks */
 	const RegexDfa *d1 = save ? &re->back : &re->any, *d2 = &re->fwd;
-	size_t most = 256 + 16 + (size_t)(2 * re->ncls + 1) * (size_t)(d1->nstates + d2->nstates);
-	char *blob = arena_alloc(L->a, most);
-	uint32_t len = 256;
-	memcpy(blob, re->cls, 256);
+	Blob bl = { .a = L->a };
+	blob_put(&bl, re->cls, 256);
 	DfaCode c1 = {0}, c2 = {0};
-	blob_add_dfa(blob, &len, re, d1, &c1);
+	SubCode sc = {0};
+	blob_add_dfa(&bl, re, d1, &c1);
 	if (save)
-		blob_add_dfa(blob, &len, re, d2, &c2);
-	int off = rodata_add_bytes(L, blob, len);
+		blob_add_dfa(&bl, re, d2, &c2);
+	if (save && re->has_sub && !blob_add_sub(L, &bl, re, &sc, &n->rhs->loc))
+		return -1;
+	int off = rodata_add_bytes(L, bl.v, bl.len);
 	int tab = ir_vreg(f);
 	ir_emit_ldmapval(f, tab, L->o->map_rodata, off);
 	int yes = ir_label(f), no = ir_label(f), done = ir_label(f);
@@ -243,6 +441,11 @@ int lower_regex(Lower *L, Node *n)
 		emit_any(L, &c1, d1, subj, yes, no);
 	} else {
 		emit_search(L, &c1, d1, &c2, d2, subj, match_state(L), no);
+		if (re->has_sub) {
+			sc.tab = tab;
+			sc.dead = no;
+			emit_groups(L, re, &sc, subj, L->match.ptr);
+		}
 		ir_emit_st(f, BPF_DW, L->match.ptr, MS_STATUS, re->ngroups);
 		copy_string(L, L->match.ptr, MS_SUBJECT, subj, L->cap);
 		ir_emit_ja(f, yes);
@@ -272,20 +475,21 @@ static void need_match(Lower *L, Node *n)
 	ir_emit_label(f, ok);
 }
 
-/* A fresh string holding subject[start, end). */
-static int substring(Lower *L)
+/* A fresh string holding subject[start, end), where pair points at
+ * {start, end}; "" when start is -1 (a group that took no part). */
+static int substring(Lower *L, int pair)
 {
 	IrFunc *f = L->f;
 	int dst = scratch_ptr(L, scratch_alloc(L, L->cap));
 	int k = ir_vreg(f), at = ir_vreg(f), stop = ir_vreg(f), p = ir_vreg(f), b = ir_vreg(f);
 	int top = ir_label(f), done = ir_label(f);
-	ir_emit_ldx(f, BPF_DW, at, L->match.ptr, MS_START);
-	ir_emit_ldx(f, BPF_DW, stop, L->match.ptr, MS_END);
+	ir_emit_ldx(f, BPF_DW, at, pair, 0);
+	ir_emit_ldx(f, BPF_DW, stop, pair, 8);
 	ir_emit_movi(f, k, 0);
 	ir_emit_label(f, top);
 	ir_emit_jmpi(f, BPF_JGE, k, L->cap - 1, done);
 	ir_emit_jmp(f, BPF_JGE, at, stop, done);
-	ir_emit_jmpi(f, BPF_JGE, at, L->cap, done);
+	ir_emit_jmpi(f, BPF_JGE, at, L->cap, done); /* also -1, unsigned */
 	ir_emit_mov(f, p, L->match.ptr);
 	ir_emit_alu(f, BPF_ADD, p, at);
 	ir_emit_ldx(f, BPF_B, b, p, MS_SUBJECT);
@@ -320,19 +524,24 @@ int lower_regex_builtin(Lower *L, Node *n)
 		copy_string(L, dst, 0, src, L->cap);
 		return dst;
 	}
-	/* __regex_matched(n): 0 is the whole match */
+	/* __regex_matched(n): 0 is the whole match, n its n-th group */
 	int which = lower_expr(L, n->args.v[0]);
-	int status = ir_vreg(f), ok = ir_label(f), bad = ir_label(f);
+	int status = ir_vreg(f), pair = ir_vreg(f), bad = ir_label(f), group = ir_label(f), go = ir_label(f);
 	ir_emit_ldx(f, BPF_DW, status, L->match.ptr, MS_STATUS);
 	ir_emit_jmpi(f, BPF_JSLT, which, 0, bad);
 	ir_emit_jmp(f, BPF_JSGT, which, status, bad);
-	ir_emit_jmpi(f, BPF_JEQ, which, 0, ok);
-	emit_error(L, "subexpressions (matched(n) for n > 0) are not supported yet", "identifier 'matched'",
-	           &n->loc);
+	ir_emit_jmpi(f, BPF_JGT, which, RX_MAX_TAGS / 2, bad);
+	ir_emit_jmpi(f, BPF_JNE, which, 0, group);
+	ir_emit_mov(f, pair, L->match.ptr);
+	ir_emit_alui(f, BPF_ADD, pair, MS_START);
+	ir_emit_ja(f, go);
+	ir_emit_label(f, group);
+	emit_index(L, pair, L->match.ptr, groups_at(L) - 16, which, 16);
+	ir_emit_ja(f, go);
 	ir_emit_label(f, bad);
 	emit_error(L, "matched(n): the pattern has no subexpression n", "identifier 'matched'", &n->loc);
-	ir_emit_label(f, ok);
-	return substring(L);
+	ir_emit_label(f, go);
+	return substring(L, pair);
 }
 
 void lower_regex_prologue(Lower *L)
@@ -341,7 +550,7 @@ void lower_regex_prologue(Lower *L)
 		return;
 	IrFunc *f = L->f;
 	int off = (L->scratch_max + 7) & ~7;
-	L->scratch_max = off + MS_SUBJECT + L->cap;
+	L->scratch_max = off + banks_at(L) + L->match.banks;
 	ir_emit_mov(f, L->match.ptr, L->scratch);
 	ir_emit_alui(f, BPF_ADD, L->match.ptr, off);
 	ir_emit_st(f, BPF_DW, L->match.ptr, MS_STATUS, -1);
