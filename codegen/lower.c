@@ -513,6 +513,8 @@ static int call(Lower *L, Node *n)
 	if (!n->func) {
 		if (!strcmp(nm, "sprintf"))
 			return lower_sprintf(L, n);
+		if (!strncmp(nm, "__regex_", 8))
+			return lower_regex_builtin(L, n);
 		if (!strcmp(nm, "printf")) {
 			Node *fmt = n->args.v[0];
 			emit_printf(L, &n->loc, fmt->str, n->args.v + 1, n->args.n - 1);
@@ -872,7 +874,9 @@ int lower_expr(Lower *L, Node *n)
 			return -1;
 		}
 		return lower_stat_read(L, n);
-	case AST_STAR: case AST_CAST: case AST_ATVAR: case AST_REGEX:
+	case AST_REGEX:
+		return lower_regex(L, n);
+	case AST_STAR: case AST_CAST: case AST_ATVAR:
 	case AST_DEFINED: case AST_ENTRY: case AST_PROBEWRITE: case AST_CONST:
 	case AST_PERF: case AST_EMBEDDED_EXPR:
 	case AST_BLOCK: case AST_EXPR_STMT: case AST_IF: case AST_WHILE: case AST_FOR: case AST_FOREACH:
@@ -1144,6 +1148,7 @@ IrFunc *lower_probe(CgObject *o, ProbeInst *inst, const char *name)
 		ir_emit_mov(f, L.scratch, 0);
 		ir_emit_jmpi(f, BPF_JEQ, L.scratch, 0, L.exit_label);
 	}
+	lower_regex_prologue(&L);
 	if (L.need_actions)
 		ir_emit_movi(f, L.actions, 0);
 	for (int i = 0; i < nbody; i++)

@@ -57,6 +57,11 @@ typedef struct Lower {
 		Node *var;           /* catch (var), or NULL */
 	} tries[16];
 	int ntries;
+	struct {                 /* the last successful =~ (regex.c), when matched() is used */
+		bool used;
+		int ptr;             /* vreg: the state in scratch, set by the prologue */
+		int banks;           /* bytes of tagged-DFA registers the largest pattern needs */
+	} match;
 	bool failed;
 } Lower;
 
@@ -112,6 +117,16 @@ int lower_sprintf_kernel(Lower *L, Node *n, const char *fmt, Node **args, int na
 /* sprintf.c: NUL-terminated s in the read-only data map (o->map_rodata,
  * created on first use): its offset */
 int rodata_add(Lower *L, const char *s);
+/* n constant bytes there (tables), 8-aligned: their offset */
+int rodata_add_bytes(Lower *L, const void *bytes, uint32_t n);
+
+/* regex.c */
+/* s =~ "re" / s !~ "re": a register holding 1 or 0. */
+int lower_regex(Lower *L, Node *n);
+/* __regex_matched(n), __regex_ngroups(), __regex_matched_str() */
+int lower_regex_builtin(Lower *L, Node *n);
+/* The prologue's part: place and clear the probe's match state. */
+void lower_regex_prologue(Lower *L);
 
 /* stats.c */
 int lower_stat_buckets(const Symbol *sym);

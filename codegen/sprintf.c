@@ -12,17 +12,17 @@
 
 #define MAX_KERNEL_ARGS 12   /* MAX_BPRINTF_VARARGS */
 
-/* Offset of a NUL-terminated constant in the read-only data map. */
-int rodata_add(Lower *L, const char *s)
+/* Offset of n constant bytes, aligned to 8, in the read-only data map. */
+int rodata_add_bytes(Lower *L, const void *bytes, uint32_t n)
 {
 	CgObject *o = L->o;
-	uint32_t n = (uint32_t)strlen(s) + 1;
 	if (o->map_rodata < 0)
-		o->map_rodata = cg_add_map(o, (ElfMap){ .name = ".rodata.strings", .kind = ELF_MAP_DATA,
+		o->map_rodata = cg_add_map(o, (ElfMap){ .name = BSTAP_SEC_RODATA, .kind = ELF_MAP_DATA,
 		                                        .max_entries = 1 });
-	if (o->rodata_len + n > o->rodata_cap) {
+	uint32_t at = (o->rodata_len + 7) & ~7u;
+	if (at + n > o->rodata_cap) {
 		uint32_t nc = o->rodata_cap ? o->rodata_cap * 2 : 256;
-		while (nc < o->rodata_len + n)
+		while (nc < at + n)
 			nc *= 2;
 		char *nb = arena_alloc(o->a, nc);
 		if (o->rodata_len)
@@ -30,10 +30,16 @@ int rodata_add(Lower *L, const char *s)
 		o->rodata = nb;
 		o->rodata_cap = nc;
 	}
-	int off = (int)o->rodata_len;
-	memcpy(o->rodata + off, s, n);
-	o->rodata_len += n;
-	return off;
+	memset(o->rodata + o->rodata_len, 0, at - o->rodata_len);
+	memcpy(o->rodata + at, bytes, n);
+	o->rodata_len = at + n;
+	return (int)at;
+}
+
+/* Offset of a NUL-terminated constant in the read-only data map. */
+int rodata_add(Lower *L, const char *s)
+{
+	return rodata_add_bytes(L, s, (uint32_t)strlen(s) + 1);
 }
 
 /* The kernel's version of a stap format, or NULL with *why set.  The

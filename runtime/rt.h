@@ -214,6 +214,9 @@ typedef struct UxEnv {
 	size_t scratch_size;
 	char *data;               /* the mmaped global data map */
 	size_t data_len;
+	const char *rodata;       /* the read-only data map's contents, or NULL */
+	size_t rodata_len;
+	int rodata_map;           /* its map index, -1 none */
 	/* a ring-buffer record the program submitted */
 	int (*record)(void *ctx, void *data, size_t size);
 	void *ctx;

@@ -426,13 +426,23 @@ static int open_and_load(Run *r, const void *image, size_t len)
 	r->scratch = calloc(1, r->meta.hdr->scratch_size + 8);
 	if (!r->map_fds || !r->scratch)
 		return -1;
+	int rodata_map = -1;
+	const void *rodata = NULL;
+	size_t rodata_len = 0;
 	for (uint32_t i = 0; i < nm; i++) {
-		struct bpf_map *bm = bpf_object__find_map_by_name(r->obj, meta_str(&r->meta, r->meta.maps[i].name));
+		const char *name = meta_str(&r->meta, r->meta.maps[i].name);
+		struct bpf_map *bm = bpf_object__find_map_by_name(r->obj, name);
 		r->map_fds[i] = bm ? bpf_map__fd(bm) : -1;
+		/* the executor reads constants (regex tables) where libbpf keeps them */
+		if (bm && !strcmp(name, BSTAP_SEC_RODATA)) {
+			rodata = bpf_map__initial_value(bm, &rodata_len);
+			rodata_map = rodata ? (int)i : -1;
+		}
 	}
 	r->ux = (UxEnv){ .meta = &r->meta, .map_fds = r->map_fds, .scratch = r->scratch,
 	                 .scratch_size = r->meta.hdr->scratch_size, .data = (char *)r->data,
-	                 .data_len = r->meta.hdr->globals_size, .record = on_record, .ctx = r,
+	                 .data_len = r->meta.hdr->globals_size, .rodata = rodata, .rodata_len = rodata_len,
+	                 .rodata_map = rodata_map, .record = on_record, .ctx = r,
 	                 .out = &r->out, .ncpus = libbpf_num_possible_cpus() };
 	return 0;
 }

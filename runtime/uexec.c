@@ -36,6 +36,7 @@ typedef struct Region {
 	char *percpu;          /* per-CPU maps: every CPU's copy; p is CPU 0's */
 	size_t stride;
 	bool owned;            /* freed at the end of the run */
+	bool readonly;         /* the read-only data map */
 } Region;
 
 typedef struct Iter {
@@ -822,6 +823,11 @@ int ux_run(UxEnv *env, uint32_t uprog, char *err, size_t errlen)
 		add_region(&u, env->scratch, env->scratch_size, false);
 	if (env->data)
 		add_region(&u, env->data, env->data_len, false);
+	if (env->rodata) {
+		Region *ro = add_region(&u, (char *)env->rodata, env->rodata_len, false);
+		if (ro)
+			ro->readonly = true;
+	}
 	u.reg[10] = (uint64_t)(uintptr_t)(u.stack + STACK_SIZE);
 	uint32_t pc = 0;
 	for (long steps = 0; !u.failed; steps++) {
@@ -900,6 +906,10 @@ int ux_run(UxEnv *env, uint32_t uprog, char *err, size_t errlen)
 			char *p = mem(&u, addr, sz);
 			if (!p)
 				break;
+			if (region_of(&u, addr, sz)->readonly) {
+				ux_fail(&u, "store into read-only data at %llu", pc);
+				break;
+			}
 			uint64_t v = cls == BPF_ST ? imm : src;
 			if (BPF_MODE(in->code) == BPF_ATOMIC) {
 				if (in->imm != BPF_ADD) {
@@ -920,8 +930,9 @@ int ux_run(UxEnv *env, uint32_t uprog, char *err, size_t errlen)
 			if (in->src_reg == BPF_PSEUDO_MAP_IDX) {
 				*dst = MAP_HANDLE | (uint32_t)in->imm;
 			} else if (in->src_reg == BPF_PSEUDO_MAP_IDX_VALUE) {
-				/* only the global data map is addressed by value */
-				*dst = (uint64_t)(uintptr_t)env->data + (uint64_t)(uint32_t)insns[pc + 1].imm;
+				/* the global data and the read-only data are addressed by value */
+				const char *base = env->rodata && in->imm == env->rodata_map ? env->rodata : env->data;
+				*dst = (uint64_t)(uintptr_t)base + (uint64_t)(uint32_t)insns[pc + 1].imm;
 			} else {
 				*dst = (uint64_t)(uint32_t)in->imm | (uint64_t)(uint32_t)insns[pc + 1].imm << 32;
 			}

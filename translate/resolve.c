@@ -141,6 +141,7 @@ static const char *const builtins[] = {
 	"printf", "sprintf", "print", "println", "printd", "printdln",
 	"sprint", "sprintln", "exit", "error", "warn", "log",
 	"pp", "pn", "probefunc", "probemod", "is_return", "__bstap_frame",
+	"__regex_matched", "__regex_ngroups", "__regex_matched_str",
 };
 
 bool sema_is_builtin(const char *name);

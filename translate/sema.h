@@ -59,6 +59,7 @@ struct Session {
 	ProbeInst **probes;       /* resolved probe instances */
 	int nprobes, capprobes;
 	int used_tapset_files;
+	bool regex_saves_match;   /* matched() & co. are used: every =~ keeps its match */
 
 	BtfCache *btf;            /* kernel BTF, loaded on first use (btf.c) */
 	DwFile *dwfiles;          /* binaries opened by process probes (dwarf.c) */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "runtime/rt.h"
+#include "translate/regex.h"
 #include "translate/sema.h"
 
 bool sema_is_builtin(const char *name);
@@ -418,10 +419,44 @@ static bool char_array_address(Node *a)
 	return true;
 }
 
+/* The pattern of =~ / !~ compiles (regex.h); the caret goes under it. */
+static void check_regex(TCtx *c, Node *pat)
+{
+	char err[160];
+	int erroff;
+	if (regex_compile(c->s->arena, pat->str, pat->slen, c->s->regex_saves_match, err, sizeof err, &erroff))
+		return;
+	if (erroff >= 0)
+		diag_at(DIAG_ERROR, "semantic error", &pat->loc, "bad regular expression: %s (at offset %d of the pattern)",
+		        err, erroff);
+	else
+		diag_at(DIAG_ERROR, "semantic error", &pat->loc, "regular expression %s", err);
+}
+
+/* __regex_matched(n), __regex_ngroups(), __regex_matched_str(): the last
+ * successful =~ of the probe (the regex tapset wraps them); using them
+ * makes every =~ of the program save its match. */
+static TypeKind regex_builtin_type(TCtx *c, Node *n)
+{
+	bool matched = !strcmp(n->name, "__regex_matched");
+	if (n->args.n != (matched ? 1 : 0)) {
+		if (c->report)
+			diag_at(DIAG_ERROR, "semantic error", &n->loc, "%s takes %s", n->name,
+			        matched ? "one number" : "no argument");
+		return TY_UNKNOWN;
+	}
+	if (matched)
+		expect(c, n->args.v[0], TY_LONG);
+	c->s->regex_saves_match = true;
+	return strcmp(n->name, "__regex_ngroups") ? TY_STRING : TY_LONG;
+}
+
 static TypeKind call_type(TCtx *c, Node *n)
 {
 	if (sema_is_builtin(n->name)) {
 		const char *nm = n->name;
+		if (!strncmp(nm, "__regex_", 8))
+			return regex_builtin_type(c, n);
 		if (!strcmp(nm, "printf") || !strcmp(nm, "sprintf")) {
 			if (n->args.n < 1) {
 				if (c->report)
@@ -712,7 +747,7 @@ static TypeKind expr_kind(TCtx *c, Node *n)
 		expect(c, n->lhs, TY_STRING);
 		expect(c, n->rhs, TY_STRING);
 		if (c->report)
-			diag_at(DIAG_ERROR, "semantic error", &n->loc, "regular expressions are not supported yet");
+			check_regex(c, n->rhs);
 		return TY_LONG;
 	case AST_STAT:
 		return stat_type(c, n);

@@ -19,6 +19,7 @@
 /* Names of the maps every object has. */
 #define BSTAP_MAP_EVENTS "bstap_events"   /* BPF_MAP_TYPE_RINGBUF */
 #define BSTAP_SEC_DATA ".data.globals"  /* global data map (see below) */
+#define BSTAP_SEC_RODATA ".rodata.strings" /* read-only data: helper formats, regex tables */
 #define BSTAP_MAP_SCRATCH "bstap_scratch" /* PERCPU_ARRAY, 1 entry: strings */
 
 struct bstap_meta_hdr {
