@@ -607,7 +607,10 @@ static int expand_alias(Session *s, Probe *user, Alias *al, Node *body, int dept
 {
 	al->file->used = true;
 	Node *blk = ast_new(s->arena, AST_BLOCK, al->def->loc);
-	Node *mine = ast_clone(s->arena, al->def->body);
+	/* a tapset alias's prologue keeps what the probe uses (elide.c); an
+	 * epilogue (+=) runs last and keeps all, as does a script's alias */
+	Node *mine = !al->def->alias_append && al->file->src->is_tapset && !s->no_elide
+	           ? elide_alias(s, al->def->body, body) : ast_clone(s->arena, al->def->body);
 	if (al->def->alias_append) {
 		nodelist_add(s->arena, &blk->body, body);
 		nodelist_add(s->arena, &blk->body, mine);

@@ -89,6 +89,36 @@ void tapindex_load_needed(Session *s, TapFile **files, int nfiles, Script ***tai
  * user's script may use too: loaded before anything is parsed. */
 void tap_load_macros(Session *s);
 
+/* ------------------------------------------------------------ elide.c */
+
+/* A set of names (arena-grown). */
+typedef struct Names {
+	const char **v;
+	int n, cap;
+} Names;
+bool names_has(const Names *ns, const char *name);
+void names_add(Arena *a, Names *ns, const char *name);
+
+/* What a walk saw: the variables it met (elide_note_use: read or
+ * written; elide_note_assigned: assigned), and whether a target
+ * expression ($var other than $return, @cast, @var, @entry ...). */
+typedef struct VarUses {
+	Arena *a;
+	Names vars;
+	bool targets;
+} VarUses;
+AstWalk elide_note_use(Node *n, void *ctx);
+AstWalk elide_note_assigned(Node *n, void *ctx);
+/* Is name a global of the user's script? */
+bool elide_script_global(Session *s, const char *name);
+/* The statements of block `prologue` that give what `need` names (and
+ * what they use in turn), and those that assign nothing: a new block. */
+Node *elide_prologue(Session *s, const Node *prologue, const Names *need);
+/* An alias's prologue for a probe whose other statements are `rest`:
+ * elide_prologue for what rest names, keeping every assignment to a
+ * global of the script.  A copy; the prologue itself is not changed. */
+Node *elide_alias(Session *s, const Node *prologue, Node *rest);
+
 /* ------------------------------------------------------------ resolve.c */
 
 struct Symbol {

@@ -176,104 +176,14 @@ static const TpField *first_arg(const TpFormat *fmt)
 
 /* ------------------------------------------------------------ AST walks */
 
-typedef struct Names {
-	const char **v;
-	int n, cap;
-} Names;
-
-static bool names_has(const Names *ns, const char *name)
-{
-	for (int i = 0; i < ns->n; i++)
-		if (!strcmp(ns->v[i], name))
-			return true;
-	return false;
-}
-
-static void names_add(Arena *a, Names *ns, const char *name)
-{
-	if (names_has(ns, name))
-		return;
-	ns->v = arena_grow(a, ns->v, &ns->cap, ns->n + 1, sizeof *ns->v);
-	ns->v[ns->n++] = name;
-}
-
-typedef struct Uses {
-	Arena *a;
-	Names vars;               /* every variable named */
-	bool targets;             /* a $var, @cast, @var, @entry ... */
-} Uses;
-
-static AstWalk note_use(Node *n, void *ctx)
-{
-	Uses *u = ctx;
-	if (n->kind == AST_VAR)
-		names_add(u->a, &u->vars, n->name);
-	else if (n->kind == AST_TARGET)
-		/* $return is the same in every call */
-		u->targets |= strcmp(n->name, "return") || n->ncomps || n->addr_of || n->pretty;
-	else if (n->kind == AST_CAST || n->kind == AST_ATVAR || n->kind == AST_ENTRY || n->kind == AST_DEFINED ||
-	         n->kind == AST_PROBEWRITE)
-		u->targets = true;
-	return AST_DESCEND;
-}
-
-/* The variables a statement assigns. */
-static AstWalk note_assigned(Node *n, void *ctx)
-{
-	Uses *u = ctx;
-	if ((n->kind == AST_ASSIGN || n->kind == AST_INCDEC) && n->lhs && n->lhs->kind == AST_VAR)
-		names_add(u->a, &u->vars, n->lhs->name);
-	return AST_DESCEND;
-}
-
-/* Is name a global of the user's script? */
-static bool script_global(Session *s, const char *name)
-{
-	for (Global *g = s->user ? s->user->globals : NULL; g; g = g->next)
-		if (!strcmp(g->name, name))
-			return true;
-	return false;
-}
-
 /* A prologue's variable named like a global of the script would be that
  * global (as in stap, where it is clobbered): it becomes __sc_NAME. */
 static AstWalk rename_globals(Node *n, void *ctx)
 {
 	Session *s = ctx;
-	if (n->kind == AST_VAR && script_global(s, n->name))
+	if (n->kind == AST_VAR && elide_script_global(s, n->name))
 		n->name = arena_printf(s->arena, "__sc_%s", n->name);
 	return AST_DESCEND;
-}
-
-/* The statements of a prologue that give what `need` names (and what
- * they use in turn): a new block. */
-static Node *elide(Session *s, const Node *prologue, const Names *need_in)
-{
-	Names need = { 0 };
-	for (int i = 0; i < need_in->n; i++)
-		names_add(s->arena, &need, need_in->v[i]);
-	int n = prologue->body.n;
-	bool *keep = arena_alloc(s->arena, sizeof *keep * (size_t)(n + 1));
-	for (int i = n - 1; i >= 0; i--) {
-		Node *st = prologue->body.v[i];
-		Uses set = { s->arena, { 0 }, false };
-		ast_walk(st, note_assigned, &set);
-		bool wanted = set.vars.n == 0; /* side effects only: keep */
-		for (int j = 0; j < set.vars.n && !wanted; j++)
-			wanted = names_has(&need, set.vars.v[j]);
-		if (!wanted)
-			continue;
-		keep[i] = true;
-		Uses used = { s->arena, { 0 }, false };
-		ast_walk(st, note_use, &used);
-		for (int j = 0; j < used.vars.n; j++)
-			names_add(s->arena, &need, used.vars.v[j]);
-	}
-	Node *blk = ast_new(s->arena, AST_BLOCK, prologue->loc);
-	for (int i = 0; i < n; i++)
-		if (keep[i])
-			nodelist_add(s->arena, &blk->body, ast_clone(s->arena, prologue->body.v[i]));
-	return blk;
 }
 
 /* ------------------------------------------------------------ types (-L) */
@@ -789,7 +699,7 @@ static Node *inline_vars(Session *s, Node *n, const Subst *m)
  * unlink's pathname is a string, unlinkat's an address). */
 static Node *shared_prologue(Session *s, Sc *sc, int ret, const Names *need)
 {
-	Node *el = elide(s, sc->prologue[ret], need);
+	Node *el = elide_prologue(s, sc->prologue[ret], need);
 	Node *blk = ast_new(s->arena, AST_BLOCK, el->loc);
 	Subst m = { 0 };
 	for (int i = 0; i < el->body.n; i++) {
@@ -800,8 +710,8 @@ static Node *shared_prologue(Session *s, Sc *sc, int ret, const Names *need)
 			continue;
 		}
 		/* anything else assigned stays a variable */
-		Uses set = { s->arena, { 0 }, false };
-		ast_walk(st, note_assigned, &set);
+		VarUses set = { s->arena, { 0 }, false };
+		ast_walk(st, elide_note_assigned, &set);
 		for (int k = 0; k < m.n; k++)
 			if (names_has(&set.vars, m.names[k]))
 				m.names[k] = "";
@@ -820,8 +730,8 @@ typedef struct Typed {
  * programs's other prologues (seen)?  Adds them to seen. */
 static bool types_agree(Session *s, Sc *sc, int ret, Node *pro, Typed *seen)
 {
-	Uses set = { s->arena, { 0 }, false };
-	ast_walk(pro, note_assigned, &set);
+	VarUses set = { s->arena, { 0 }, false };
+	ast_walk(pro, elide_note_assigned, &set);
 	for (int i = 0; i < set.vars.n; i++) {
 		TypeKind t = TY_LONG;
 		for (int j = 0; j < sc->nvars[ret]; j++)
@@ -1129,7 +1039,7 @@ static int make_shared(Session *s, ProbeInst *inst, MoreFn more, const ProbePoin
 		                       "\tretstr = return_str(__syscall_retbase ? __syscall_retbase : 1, retval)\n}\n");
 		if (!all)
 			return -1;
-		tail = elide(s, all, need);
+		tail = elide_prologue(s, all, need);
 	}
 	for (int i = 0; i < n; i++) {
 		Node *body;
@@ -1264,12 +1174,12 @@ static int resolve_sc(Session *s, ProbeInst *inst, MoreFn more)
 	ProbePoint *pattern = inst->pp;
 	const char *chain = inst->alias_chain;
 	Node *user = inst->body;
-	Uses uses = { s->arena, { 0 }, false };
-	ast_walk(user, note_use, &uses);
+	VarUses uses = { s->arena, { 0 }, false };
+	ast_walk(user, elide_note_use, &uses);
 	/* a global's name in the body is that global, not the calls' */
 	Names need = { 0 };
 	for (int i = 0; i < uses.vars.n; i++)
-		if (!script_global(s, uses.vars.v[i]))
+		if (!elide_script_global(s, uses.vars.v[i]))
 			names_add(s->arena, &need, uses.vars.v[i]);
 
 	/* shared programs for the calls with a number, when the body allows */
@@ -1313,7 +1223,7 @@ static int resolve_sc(Session *s, ProbeInst *inst, MoreFn more)
 			Node *pro = prologue(s, sc, ret);
 			if (!pro)
 				return -1;
-			Node *mine = s->no_elide ? ast_clone(s->arena, pro) : elide(s, pro, &need);
+			Node *mine = s->no_elide ? ast_clone(s->arena, pro) : elide_prologue(s, pro, &need);
 			ast_walk(mine, rename_globals, s);
 			nodelist_add(s->arena, &blk->body, mine);
 		}
