@@ -2,20 +2,25 @@
  *
  * The pattern's DFA tables (translate/regex.h) go into the read-only data
  * map as one blob: the byte-class map (256 bytes) at offset 0, then per DFA
- * its transitions (u16, state * ncls + class) and accept flags (u8).  The
+ * its transitions (u16, state * stride + class) and accept flags (u8).  The
  * code walks the subject one byte per step in loops bounded by
- * MAXSTRINGLEN; every table index is range-checked first, which is what
- * lets the verifier accept the loads.  translate/regex_sim.c walks the same
+ * MAXSTRINGLEN; every table index is masked with a power of two minus one
+ * first (the tables are padded to that), which bounds the loads for the
+ * verifier without a branch: it keeps at most 8192 branches pending along
+ * a path, and a branch per byte per check would pass that at once.  translate/regex_sim.c walks the same
  * tables the same way for the unit test: keep the two in step.
  *
  * Without matched() in the program, `=~` runs the "any" DFA alone and stops
  * at the first accepting state.  With it, `=~` finds the leftmost-longest
  * match (backwards for the start, forwards for the end) and keeps it in the
- * probe's match state, in scratch:
+ * probe's match state, in scratch (with subexpressions: a third walk,
+ * over the match, with the tagged DFA and its registers):
  *   +0 status: -1 no successful match (none yet, or the last =~ failed),
  *      else the number of subexpressions of its pattern
  *   +8 start, +16 end (byte offsets in the subject), +24 its length
- *   +32 a copy of the subject (MAXSTRINGLEN bytes). */
+ *   +32 a copy of the subject (MAXSTRINGLEN bytes)
+ *   then start and end of subexpressions 1..16 (-1 -1: no part in it)
+ *   then two banks of tagged-DFA registers (items x tags x 8 bytes). */
 #include <string.h>
 
 #include "codegen/lower.h"
@@ -30,8 +35,8 @@
 typedef struct DfaCode {
 	int tab;               /* vreg: the pattern's blob */
 	int next_off, acc_off; /* this DFA's tables in the blob */
-	int nstates, ncls;
-	int dead;              /* label: an index out of range, taken as "no match" */
+	int rows, stride;      /* powers of two: masks bound the indexes (regex.h) */
+	int p, c;              /* vregs: temporaries the site's loops share */
 } DfaCode;
 
 /* The register pointing at the probe's match state (the prologue sets it). */
@@ -73,48 +78,62 @@ static int blob_put(Blob *bl, const void *p, size_t n)
 
 static void blob_add_dfa(Blob *bl, const Regex *re, const RegexDfa *d, DfaCode *dc)
 {
-	dc->next_off = blob_put(bl, d->next, 2 * (size_t)d->nstates * (size_t)re->ncls);
-	dc->acc_off = blob_put(bl, d->acc, (size_t)d->nstates);
-	dc->nstates = d->nstates;
-	dc->ncls = re->ncls;
+	dc->next_off = blob_put(bl, d->next, 2 * (size_t)d->rows * (size_t)re->stride);
+	dc->acc_off = blob_put(bl, d->acc, (size_t)d->rows);
+	dc->rows = d->rows;
+	dc->stride = re->stride;
 }
 
-/* acc = the accept flags of state st */
+static int log2_of(int pow2)
+{
+	int k = 0;
+	while ((1 << k) < pow2)
+		k++;
+	return k;
+}
+
+/* acc = the accept flags of state st.  The masks below change nothing at
+ * run time (states and classes are in range); they let the verifier see
+ * the bounds without a branch, each of which it would keep pending. */
 static void emit_acc(Lower *L, const DfaCode *dc, int st, int acc)
 {
 	IrFunc *f = L->f;
-	int p = ir_vreg(f);
-	ir_emit_jmpi(f, BPF_JGE, st, dc->nstates, dc->dead);
-	ir_emit_mov(f, p, dc->tab);
-	ir_emit_alui(f, BPF_ADD, p, dc->acc_off);
-	ir_emit_alu(f, BPF_ADD, p, st);
-	ir_emit_ldx(f, BPF_B, acc, p, 0);
+	ir_emit_alui(f, BPF_AND, st, dc->rows - 1);
+	ir_emit_mov(f, dc->p, dc->tab);
+	ir_emit_alui(f, BPF_ADD, dc->p, dc->acc_off);
+	ir_emit_alu(f, BPF_ADD, dc->p, st);
+	ir_emit_ldx(f, BPF_B, acc, dc->p, 0);
+}
+
+/* c = the class of byte b; st = st * stride + c, the row of (st, c) */
+static void emit_row_index(Lower *L, int tab, int rows, int stride, int st, int b, int p, int c)
+{
+	IrFunc *f = L->f;
+	ir_emit_mov(f, p, tab);
+	ir_emit_alu(f, BPF_ADD, p, b);
+	ir_emit_ldx(f, BPF_B, c, p, 0);
+	ir_emit_alui(f, BPF_AND, c, stride - 1);
+	ir_emit_alui(f, BPF_AND, st, rows - 1);
+	ir_emit_alui(f, BPF_LSH, st, log2_of(stride));
+	ir_emit_alu(f, BPF_ADD, st, c);
 }
 
 /* st = next[st][class of byte b] */
 static void emit_step(Lower *L, const DfaCode *dc, int st, int b)
 {
 	IrFunc *f = L->f;
-	int p = ir_vreg(f), c = ir_vreg(f);
-	ir_emit_mov(f, p, dc->tab);
-	ir_emit_alu(f, BPF_ADD, p, b);
-	ir_emit_ldx(f, BPF_B, c, p, 0);
-	ir_emit_jmpi(f, BPF_JGE, st, dc->nstates, dc->dead);
-	ir_emit_alui(f, BPF_MUL, st, dc->ncls);
-	ir_emit_alu(f, BPF_ADD, st, c);
-	ir_emit_jmpi(f, BPF_JGE, st, dc->nstates * dc->ncls, dc->dead);
+	emit_row_index(L, dc->tab, dc->rows, dc->stride, st, b, dc->p, dc->c);
 	ir_emit_alui(f, BPF_LSH, st, 1);
-	ir_emit_mov(f, p, dc->tab);
-	ir_emit_alui(f, BPF_ADD, p, dc->next_off);
-	ir_emit_alu(f, BPF_ADD, p, st);
-	ir_emit_ldx(f, BPF_H, st, p, 0);
+	ir_emit_mov(f, dc->p, dc->tab);
+	ir_emit_alui(f, BPF_ADD, dc->p, dc->next_off);
+	ir_emit_alu(f, BPF_ADD, dc->p, st);
+	ir_emit_ldx(f, BPF_H, st, dc->p, 0);
 }
 
 /* b = subject[i], i known to be below cap */
-static void emit_byte(Lower *L, int subj, int i, int b)
+static void emit_byte(Lower *L, int subj, int i, int b, int p)
 {
 	IrFunc *f = L->f;
-	int p = ir_vreg(f);
 	ir_emit_mov(f, p, subj);
 	ir_emit_alu(f, BPF_ADD, p, i);
 	ir_emit_ldx(f, BPF_B, b, p, 0);
@@ -133,7 +152,7 @@ static void emit_any(Lower *L, const DfaCode *dc, const RegexDfa *d, int subj, i
 	emit_acc(L, dc, st, acc);
 	ir_emit_jmpi(f, BPF_JSET, acc, RX_ACC_NOW, yes);
 	ir_emit_jmpi(f, BPF_JGE, i, L->cap, end);
-	emit_byte(L, subj, i, b);
+	emit_byte(L, subj, i, b, dc->p);
 	ir_emit_jmpi(f, BPF_JEQ, b, 0, end);
 	emit_step(L, dc, st, b);
 	ir_emit_jmpi(f, BPF_JEQ, st, 0, no);
@@ -144,15 +163,29 @@ static void emit_any(Lower *L, const DfaCode *dc, const RegexDfa *d, int subj, i
 	ir_emit_ja(f, no);
 }
 
-/* When acc has flag: [ms + field] = val.  Then on to next. */
-static void emit_keep_if(Lower *L, int acc, int flag, int ms, int field, int val, int next)
+/* v = the bit t of mask ? pos : v, without a branch (each branch is a
+ * state the verifier keeps pending, and it keeps at most 8192): with bit
+ * 0 or 1, v = (v - pos) * (1 - bit) + pos.  x is a temporary. */
+static void emit_blend(Lower *L, int v, int mask, int t, int pos, int x)
 {
 	IrFunc *f = L->f;
-	int keep = ir_label(f);
-	ir_emit_jmpi(f, BPF_JSET, acc, flag, keep);
-	ir_emit_ja(f, next);
-	ir_emit_label(f, keep);
-	ir_emit_stx(f, BPF_DW, ms, (int16_t)field, val);
+	ir_emit_mov(f, x, mask);
+	if (t)
+		ir_emit_alui(f, BPF_RSH, x, t);
+	ir_emit_alui(f, BPF_AND, x, 1);
+	ir_emit_alu(f, BPF_SUB, v, pos);
+	ir_emit_alu(f, BPF_MUL, x, v);
+	ir_emit_alu(f, BPF_SUB, v, x);
+	ir_emit_alu(f, BPF_ADD, v, pos);
+}
+
+/* When acc has flag: [ms + field] = val.  Then on to next. */
+static void emit_keep_if(Lower *L, const DfaCode *dc, int acc, int flag, int ms, int field, int val, int next)
+{
+	IrFunc *f = L->f;
+	ir_emit_ldx(f, BPF_DW, dc->p, ms, (int16_t)field);
+	emit_blend(L, dc->p, acc, flag == RX_ACC_NOW ? 0 : 1, val, dc->c);
+	ir_emit_stx(f, BPF_DW, ms, (int16_t)field, dc->p);
 	ir_emit_ja(f, next);
 }
 
@@ -171,7 +204,7 @@ static void emit_search(Lower *L, const DfaCode *back, const RegexDfa *bd, const
 	ir_emit_movi(f, i, 0);
 	ir_emit_label(f, ltop);
 	ir_emit_jmpi(f, BPF_JGE, i, L->cap, ldone);
-	emit_byte(L, subj, i, b);
+	emit_byte(L, subj, i, b, back->p);
 	ir_emit_jmpi(f, BPF_JEQ, b, 0, ldone);
 	ir_emit_alui(f, BPF_ADD, i, 1);
 	ir_emit_ja(f, ltop);
@@ -185,18 +218,18 @@ static void emit_search(Lower *L, const DfaCode *back, const RegexDfa *bd, const
 	ir_emit_st(f, BPF_DW, ms, MS_START, -1);
 	ir_emit_movi(f, st, bd->init_edge);
 	emit_acc(L, back, st, acc);
-	emit_keep_if(L, acc, RX_ACC_NOW, ms, MS_START, i, btop);
+	emit_keep_if(L, back, acc, RX_ACC_NOW, ms, MS_START, i, btop);
 	ir_emit_label(f, btop);
 	ir_emit_jmpi(f, BPF_JLE, i, 0, bend);
 	ir_emit_alui(f, BPF_SUB, i, 1);
-	ir_emit_jmpi(f, BPF_JGE, i, L->cap, back->dead);
-	emit_byte(L, subj, i, b);
+	ir_emit_jmpi(f, BPF_JGE, i, L->cap, no);
+	emit_byte(L, subj, i, b, back->p);
 	emit_step(L, back, st, b);
 	ir_emit_jmpi(f, BPF_JEQ, st, 0, bdone);
 	emit_acc(L, back, st, acc);
-	emit_keep_if(L, acc, RX_ACC_NOW, ms, MS_START, i, btop);
+	emit_keep_if(L, back, acc, RX_ACC_NOW, ms, MS_START, i, btop);
 	ir_emit_label(f, bend); /* i is 0: the subject's start */
-	emit_keep_if(L, acc, RX_ACC_END, ms, MS_START, i, bdone);
+	emit_keep_if(L, back, acc, RX_ACC_END, ms, MS_START, i, bdone);
 	ir_emit_label(f, bdone);
 	ir_emit_ldx(f, BPF_DW, i, ms, MS_START);
 	ir_emit_jmpi(f, BPF_JSLT, i, 0, no);
@@ -211,18 +244,18 @@ static void emit_search(Lower *L, const DfaCode *back, const RegexDfa *bd, const
 	ir_emit_movi(f, st, fd->init_edge);
 	ir_emit_label(f, fgo);
 	emit_acc(L, fwd, st, acc);
-	emit_keep_if(L, acc, RX_ACC_NOW, ms, MS_END, i, ftop);
+	emit_keep_if(L, fwd, acc, RX_ACC_NOW, ms, MS_END, i, ftop);
 	ir_emit_label(f, ftop);
 	ir_emit_jmp(f, BPF_JGE, i, len, fend);
-	ir_emit_jmpi(f, BPF_JGE, i, L->cap, fwd->dead);
-	emit_byte(L, subj, i, b);
+	ir_emit_jmpi(f, BPF_JGE, i, L->cap, no);
+	emit_byte(L, subj, i, b, back->p);
 	emit_step(L, fwd, st, b);
 	ir_emit_jmpi(f, BPF_JEQ, st, 0, fdone);
 	ir_emit_alui(f, BPF_ADD, i, 1);
 	emit_acc(L, fwd, st, acc);
-	emit_keep_if(L, acc, RX_ACC_NOW, ms, MS_END, i, ftop);
+	emit_keep_if(L, fwd, acc, RX_ACC_NOW, ms, MS_END, i, ftop);
 	ir_emit_label(f, fend);
-	emit_keep_if(L, acc, RX_ACC_END, ms, MS_END, len, fdone);
+	emit_keep_if(L, fwd, acc, RX_ACC_END, ms, MS_END, len, fdone);
 	ir_emit_label(f, fdone);
 	ir_emit_ldx(f, BPF_DW, i, ms, MS_END);
 	ir_emit_jmpi(f, BPF_JSLT, i, 0, no);
@@ -245,10 +278,10 @@ static int banks_at(const Lower *L) { return groups_at(L) + 16 * RX_MAX_TAGS / 2
 static bool blob_add_sub(Lower *L, Blob *bl, const Regex *re, SubCode *sc, const SrcLoc *loc)
 {
 	const RegexTdfa *d = &re->sub;
-	size_t rows = (size_t)d->nstates * (size_t)re->ncls;
+	size_t rows = (size_t)d->rows * (size_t)re->stride;
 	/* per byte: each item's row entry, then its tags (unrolled) */
-	long per_byte = (long)d->nitems * (14 + 7L * d->ntags) + 30;
-	if ((long)L->cap * per_byte > 400000) {
+	long per_byte = (long)d->nitems * (16 + 10L * d->ntags) + 30;
+	if (!L->user && (long)L->cap * per_byte > 400000) {
 		lower_fail(L, loc, arena_printf(L->a, "regular expression too complex for matched(n) at MAXSTRINGLEN=%lld: "
 		           "its %d threads x %d tags per byte would pass the verifier's limit",
 		           (long long)L->s->maxstringlen, d->nitems, d->ntags));
@@ -257,8 +290,8 @@ static bool blob_add_sub(Lower *L, Blob *bl, const Regex *re, SubCode *sc, const
 	sc->next_off = blob_put(bl, d->next, 2 * rows);
 	sc->ops_off = blob_put(bl, d->ops, sizeof(RxOp) * rows * (size_t)d->nitems);
 	sc->init_off = blob_put(bl, d->init_ops, sizeof(RxOp) * 2 * (size_t)d->nitems);
-	sc->acc_off = blob_put(bl, d->acc, 2 * (size_t)d->nstates);
-	sc->mask_off = blob_put(bl, d->acc_mask, 4 * (size_t)d->nstates);
+	sc->acc_off = blob_put(bl, d->acc, 2 * (size_t)d->rows);
+	sc->mask_off = blob_put(bl, d->acc_mask, 4 * (size_t)d->rows);
 	int banks = 2 * d->nitems * d->ntags * 8;
 	if (banks > L->match.banks)
 		L->match.banks = banks;
@@ -277,7 +310,7 @@ static void emit_index(Lower *L, int dst, int tab, int off, int idx, int scale)
 }
 
 /* Apply one row of register operations (regex_sim.c, regex_sim_groups):
- * new item j = old item src's registers (none: -1), tags of mask = pos. */
+ * new item j = old item src's registers, then tags of mask = pos. */
 static void emit_row(Lower *L, const RegexTdfa *d, const SubCode *sc, int ms, int row, int cur, int nxt, int pos)
 {
 	IrFunc *f = L->f;
@@ -291,34 +324,19 @@ static void emit_row(Lower *L, const RegexTdfa *d, const SubCode *sc, int ms, in
 	ir_emit_ldx(f, BPF_W, mask, p, 0);
 	ir_emit_ldx(f, BPF_B, src, p, 4);
 	ir_emit_jmpi(f, BPF_JEQ, src, RX_NO_ITEM, done);
-	/* q: the new item's registers; p: the old one's (unless fresh) */
+	ir_emit_alui(f, BPF_AND, src, M - 1);
+	/* q: the new item's registers; p: the old one's */
 	emit_index(L, q, ms, 0, j, T * 8);
 	ir_emit_alu(f, BPF_ADD, q, nxt);
-	int fresh = ir_label(f), go = ir_label(f);
-	ir_emit_jmpi(f, BPF_JEQ, src, RX_FRESH, fresh);
-	ir_emit_jmpi(f, BPF_JGE, src, M, sc->dead);
 	emit_index(L, p, ms, 0, src, T * 8);
 	ir_emit_alu(f, BPF_ADD, p, cur);
-	ir_emit_label(f, go);
 	for (int t = 0; t < T; t++) {
-		int set = ir_label(f), unset = ir_label(f), store = ir_label(f);
-		ir_emit_jmpi(f, BPF_JSET, mask, (int32_t)(1u << t), set);
-		ir_emit_jmpi(f, BPF_JEQ, src, RX_FRESH, unset);
 		ir_emit_ldx(f, BPF_DW, v, p, (int16_t)(t * 8));
-		ir_emit_ja(f, store);
-		ir_emit_label(f, set);
-		ir_emit_mov(f, v, pos);
-		ir_emit_ja(f, store);
-		ir_emit_label(f, unset);
-		ir_emit_movi(f, v, -1);
-		ir_emit_label(f, store);
+		emit_blend(L, v, mask, t, pos, src);
 		ir_emit_stx(f, BPF_DW, q, (int16_t)(t * 8), v);
 	}
 	ir_emit_alui(f, BPF_ADD, j, 1);
 	ir_emit_ja(f, top);
-	ir_emit_label(f, fresh);
-	ir_emit_mov(f, p, ms); /* not read: every tag is set or unset */
-	ir_emit_ja(f, go);
 	ir_emit_label(f, done);
 }
 
@@ -329,7 +347,7 @@ static void emit_groups(Lower *L, const Regex *re, const SubCode *sc, int subj, 
 {
 	IrFunc *f = L->f;
 	const RegexTdfa *d = &re->sub;
-	int M = d->nitems, T = d->ntags, ncls = re->ncls;
+	int M = d->nitems, T = d->ntags;
 	int pos = ir_vreg(f), end = ir_vreg(f), st = ir_vreg(f), row = ir_vreg(f), cur = ir_vreg(f),
 	    nxt = ir_vreg(f), b = ir_vreg(f), c = ir_vreg(f), p = ir_vreg(f), t = ir_vreg(f);
 	ir_emit_ldx(f, BPF_DW, pos, ms, MS_START);
@@ -347,6 +365,8 @@ static void emit_groups(Lower *L, const Regex *re, const SubCode *sc, int subj, 
 	ir_emit_label(f, go);
 	ir_emit_movi(f, cur, banks_at(L));
 	ir_emit_movi(f, nxt, banks_at(L) + M * T * 8);
+	for (int k = 0; k < T; k++) /* what the start rows copy: unset */
+		ir_emit_st(f, BPF_DW, ms, (int16_t)(banks_at(L) + k * 8), -1);
 
 	int top = ir_label(f), finish = ir_label(f);
 	ir_emit_label(f, top);
@@ -356,14 +376,8 @@ static void emit_groups(Lower *L, const Regex *re, const SubCode *sc, int subj, 
 	ir_emit_mov(f, nxt, t);
 	ir_emit_jmp(f, BPF_JGE, pos, end, finish);
 	ir_emit_jmpi(f, BPF_JGE, pos, L->cap, sc->dead);
-	emit_byte(L, subj, pos, b);
-	ir_emit_mov(f, p, sc->tab);
-	ir_emit_alu(f, BPF_ADD, p, b);
-	ir_emit_ldx(f, BPF_B, c, p, 0);
-	ir_emit_jmpi(f, BPF_JGE, st, d->nstates, sc->dead);
-	ir_emit_alui(f, BPF_MUL, st, ncls);
-	ir_emit_alu(f, BPF_ADD, st, c);
-	ir_emit_jmpi(f, BPF_JGE, st, d->nstates * ncls, sc->dead);
+	emit_byte(L, subj, pos, b, p);
+	emit_row_index(L, sc->tab, d->rows, re->stride, st, b, p, c);
 	emit_index(L, row, sc->tab, sc->ops_off, st, M * 8);
 	emit_index(L, p, sc->tab, sc->next_off, st, 2);
 	ir_emit_ldx(f, BPF_H, st, p, 0);
@@ -374,7 +388,7 @@ static void emit_groups(Lower *L, const Regex *re, const SubCode *sc, int subj, 
 	ir_emit_label(f, finish);
 	int item = ir_vreg(f), mend = ir_vreg(f), len = ir_vreg(f), inner = ir_label(f), none = ir_label(f),
 	    out = ir_label(f);
-	ir_emit_jmpi(f, BPF_JGE, st, d->nstates, sc->dead);
+	ir_emit_alui(f, BPF_AND, st, d->rows - 1);
 	ir_emit_ldx(f, BPF_DW, len, ms, MS_LEN);
 	ir_emit_movi(f, mend, 0);
 	ir_emit_mov(f, t, st);
@@ -390,14 +404,9 @@ static void emit_groups(Lower *L, const Regex *re, const SubCode *sc, int subj, 
 	emit_index(L, p, ms, 0, item, T * 8);
 	ir_emit_alu(f, BPF_ADD, p, cur);
 	for (int k = 0; k < T; k++) {
-		int from_end = ir_label(f), store = ir_label(f), v = ir_vreg(f);
-		ir_emit_jmpi(f, BPF_JSET, mend, (int32_t)(1u << k), from_end);
-		ir_emit_ldx(f, BPF_DW, v, p, (int16_t)(k * 8));
-		ir_emit_ja(f, store);
-		ir_emit_label(f, from_end);
-		ir_emit_mov(f, v, end);
-		ir_emit_label(f, store);
-		ir_emit_stx(f, BPF_DW, ms, (int16_t)(groups_at(L) + k * 8), v);
+		ir_emit_ldx(f, BPF_DW, b, p, (int16_t)(k * 8));
+		emit_blend(L, b, mend, k, end, c);
+		ir_emit_stx(f, BPF_DW, ms, (int16_t)(groups_at(L) + k * 8), b);
 	}
 	ir_emit_ja(f, out);
 	ir_emit_label(f, none);
@@ -423,19 +432,29 @@ int lower_regex(Lower *L, Node *n)
 	const RegexDfa *d1 = save ? &re->back : &re->any, *d2 = &re->fwd;
 	Blob bl = { .a = L->a };
 	blob_put(&bl, re->cls, 256);
-	DfaCode c1 = {0}, c2 = {0};
+	DfaCode c1 = { .p = ir_vreg(f), .c = ir_vreg(f) }, c2 = c1;
 	SubCode sc = {0};
 	blob_add_dfa(&bl, re, d1, &c1);
 	if (save)
 		blob_add_dfa(&bl, re, d2, &c2);
 	if (save && re->has_sub && !blob_add_sub(L, &bl, re, &sc, &n->rhs->loc))
 		return -1;
+	/* the verifier keeps at most 8192 branches pending along one path, and
+	 * the walks leave a few per byte (loop exits, the bound on an index
+	 * read from memory): measured, about 6 for the search and 3 plus one
+	 * per thread for the subexpressions */
+	long pending = save ? (long)L->cap * (6 + (re->has_sub ? 3 + re->sub.nitems : 0)) : 0;
+	if (!L->user && pending > 7000) {
+		lower_fail(L, &n->rhs->loc, arena_printf(L->a, "with matched() in the script, =~ in a kernel probe "
+		           "needs MAXSTRINGLEN at most %ld for this pattern (the verifier's limit on pending branches)",
+		           7000 / (pending / L->cap)));
+		return -1;
+	}
 	int off = rodata_add_bytes(L, bl.v, bl.len);
 	int tab = ir_vreg(f);
 	ir_emit_ldmapval(f, tab, L->o->map_rodata, off);
 	int yes = ir_label(f), no = ir_label(f), done = ir_label(f);
 	c1.tab = c2.tab = tab;
-	c1.dead = c2.dead = no;
 	int r = ir_vreg(f);
 	if (!save) {
 		emit_any(L, &c1, d1, subj, yes, no);

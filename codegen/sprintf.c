@@ -12,10 +12,15 @@
 
 #define MAX_KERNEL_ARGS 12   /* MAX_BPRINTF_VARARGS */
 
-/* Offset of n constant bytes, aligned to 8, in the read-only data map. */
+/* Offset of n constant bytes, aligned to 8, in the read-only data map.
+ * The same bytes added again are found and shared: a pattern used by a
+ * probe that a wildcard makes into hundreds keeps one copy of its tables. */
 int rodata_add_bytes(Lower *L, const void *bytes, uint32_t n)
 {
 	CgObject *o = L->o;
+	for (uint32_t at = 0; n && at + n <= o->rodata_len; at += 8)
+		if (!memcmp(o->rodata + at, bytes, n))
+			return (int)at;
 	if (o->map_rodata < 0)
 		o->map_rodata = cg_add_map(o, (ElfMap){ .name = BSTAP_SEC_RODATA, .kind = ELF_MAP_DATA,
 		                                        .max_entries = 1 });

@@ -3,9 +3,10 @@
  * simulator (regex_sim.c) walk one byte per step.
  *
  * Pipeline: regex_parse.c reads the pattern into a syntax tree (RxNode);
- * regex_dfa.c builds a Thompson NFA from it and determinises it three ways
- * (see Regex below), sharing one byte-class map.  Everything lives in the
- * caller's arena.
+ * regex_nfa.c builds Thompson NFAs from it; regex_dfa.c determinises them
+ * three ways (see Regex below), sharing one byte-class map, and
+ * regex_tdfa.c builds the tagged DFA for subexpressions.  Everything lives
+ * in the caller's arena.
  *
  * Semantics: POSIX leftmost-longest for the whole match.  The subject is a
  * NUL-terminated string; `.` and negated brackets match any byte but NUL
@@ -59,12 +60,16 @@ RxNode *rx_parse(Arena *a, const char *pat, size_t len, int *ngroups, char *err,
 #define RX_ACC_NOW 1           /* a match ends here */
 #define RX_ACC_END 2           /* a match ends here if this is the scan's last position ($ or ^ pending) */
 
-/* One DFA: state 0 is dead (it never accepts and never leaves). */
+/* One DFA: state 0 is dead (it never accepts and never leaves).  Its
+ * tables have `rows` states (a power of two; the states past nstates are
+ * dead), and `stride` (Regex) entries per state, so that masking a state
+ * or class with rows - 1 or stride - 1 bounds every index without a
+ * branch: the BPF code does, and the verifier sees it. */
 typedef struct RegexDfa {
-	int nstates;
+	int nstates, rows;
 	int init;              /* start state, scan not starting at a subject end */
 	int init_edge;         /* start state, scan starting at a subject end */
-	uint16_t *next;        /* next[state * ncls + class] */
+	uint16_t *next;        /* next[state * stride + class] */
 	uint8_t *acc;          /* RX_ACC_* per state */
 } RegexDfa;
 
@@ -73,10 +78,10 @@ typedef struct RegexDfa {
  * threads, best first), each item with one register per tag (2g-2: where
  * subexpression g starts, 2g-1: where it ends; -1: not set).  Reading a
  * byte, new item j takes old item src's registers, then sets the tags of
- * mask to the position after the byte. */
+ * mask to the position after the byte.  The start rows read item 0 of a
+ * bank whose registers are all -1. */
 #define RX_MAX_TAGS 32         /* so at most 16 subexpressions for matched(n) */
 #define RX_MAX_ITEMS 16        /* items of a state (registers: items x tags) */
-#define RX_FRESH 254           /* src of a start state's item: no registers yet */
 #define RX_NO_ITEM 255         /* an unused slot: the row ends */
 
 typedef struct RxOp {
@@ -86,10 +91,11 @@ typedef struct RxOp {
 } RxOp;
 
 typedef struct RegexTdfa {
-	int nstates, nitems, ntags;    /* nitems: the most items a state has */
+	int nstates, rows, ntags;      /* rows: as in RegexDfa */
+	int nitems;                    /* the most items a state has, rounded up to a power of two */
 	int init, init_edge;           /* start states, as in RegexDfa */
-	uint16_t *next;                /* next[state * ncls + class] */
-	RxOp *ops;                     /* ops[(state * ncls + class) * nitems + j] */
+	uint16_t *next;                /* next[state * stride + class] */
+	RxOp *ops;                     /* ops[(state * stride + class) * nitems + j] */
 	RxOp *init_ops;                /* [j] for init, then [nitems + j] for init_edge */
 	uint8_t *acc;                  /* [2s]: the item whose parse wins if the match ends
 	                                * here, [2s+1]: the same at the subject's end */
@@ -101,6 +107,7 @@ typedef struct Regex {
 	bool has_sub;          /* sub was built (regex_compile's submatches, ngroups > 0) */
 	RegexTdfa sub;         /* submatches of the match fwd found */
 	int ncls;              /* byte classes; class of NUL unused */
+	int stride;            /* ncls rounded up to a power of two */
 	uint8_t cls[256];      /* byte -> class */
 	RegexDfa any;          /* .*R forward: is there a match at all (first accept ends it) */
 	RegexDfa back;         /* .*R', R reversed, read from the end: leftmost start */

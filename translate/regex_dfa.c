@@ -1,5 +1,6 @@
-/* regex_dfa.c - a regex syntax tree into DFA tables: Thompson NFA, byte
- * classes, subset construction.
+/* regex_dfa.c - regex_compile: the pattern's NFAs (regex_nfa.c) into DFA
+ * tables: byte classes, subset construction, padding to powers of two;
+ * then the tagged DFA (regex_tdfa.c) when submatches are wanted.
  *
  * Anchors are assertions about where the scan is.  Each DFA reads in one
  * direction, so `^` and `$` become "at the scan's start" (passed only while
@@ -214,6 +215,27 @@ static bool determinise(const Nfa *N, int start, const uint8_t *cls, int ncls, A
 	return true;
 }
 
+static int pow2_at_least(int n)
+{
+	int p = 1;
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+/* Re-lay d's tables as rows x stride (regex.h: masks bound the indexes). */
+static void pad_dfa(Arena *a, const Regex *re, RegexDfa *d)
+{
+	d->rows = pow2_at_least(d->nstates);
+	uint16_t *next = arena_alloc(a, sizeof *next * (size_t)(d->rows * re->stride));
+	for (int s = 0; s < d->nstates; s++)
+		memcpy(next + s * re->stride, d->next + s * re->ncls, sizeof *next * (size_t)re->ncls);
+	uint8_t *acc = arena_alloc(a, (size_t)d->rows);
+	memcpy(acc, d->acc, (size_t)d->nstates);
+	d->next = next;
+	d->acc = acc;
+}
+
 Regex *regex_compile(Arena *a, const char *pat, size_t len, bool submatches, char *err, size_t errlen,
                      int *erroff)
 {
@@ -242,13 +264,16 @@ Regex *regex_compile(Arena *a, const char *pat, size_t len, bool submatches, cha
 	}
 	/* the three NFAs have the same sets (and `any`): one class map fits all */
 	re->ncls = byte_classes(&nfas[0], re->cls);
-	for (int k = 0; k < 3; k++)
+	re->stride = pow2_at_least(re->ncls);
+	for (int k = 0; k < 3; k++) {
 		if (!determinise(&nfas[k], starts[k], re->cls, re->ncls, a, kinds[k].dfa)) {
 			snprintf(err, errlen, "too complex: its DFA would need more than %d states",
 			         RX_MAX_STATES);
 			*erroff = -1;
 			return NULL;
 		}
+		pad_dfa(a, re, kinds[k].dfa);
+	}
 	if (!submatches || re->ngroups == 0)
 		return re;
 	if (2 * re->ngroups > RX_MAX_TAGS) {

@@ -3,9 +3,10 @@
  * glibc checks what the BPF code computes.  Keep the two in step. */
 #include "translate/regex.h"
 
+/* The masks bound the indexes for the verifier; here they change nothing. */
 static int step(const Regex *re, const RegexDfa *d, int st, unsigned char c)
 {
-	return d->next[st * re->ncls + re->cls[c]];
+	return d->next[(st & (d->rows - 1)) * re->stride + (re->cls[c] & (re->stride - 1))];
 }
 
 bool regex_sim_any(const Regex *re, const char *s, size_t cap)
@@ -80,6 +81,8 @@ void regex_sim_groups(const Regex *re, const char *s, size_t cap, int start, int
 	int T = d->ntags, M = d->nitems;
 	int64_t bank[2][RX_MAX_ITEMS * RX_MAX_TAGS];
 	int cur = 0;
+	for (int t = 0; t < T; t++) /* what the start rows copy: unset */
+		bank[cur][t] = -1;
 	/* the start state's registers: tags set at start, the rest unset */
 	const RxOp *row = d->init_ops + (start == 0 ? M : 0);
 	int st = start == 0 ? d->init_edge : d->init;
@@ -87,14 +90,13 @@ void regex_sim_groups(const Regex *re, const char *s, size_t cap, int start, int
 	for (;;) {
 		for (int j = 0; j < M && row[j].src != RX_NO_ITEM; j++)
 			for (int t = 0; t < T; t++)
-				bank[!cur][j * T + t] = row[j].mask >> t & 1 ? pos
-				                        : row[j].src == RX_FRESH ? -1 : bank[cur][row[j].src * T + t];
+				bank[!cur][j * T + t] = row[j].mask >> t & 1 ? pos : bank[cur][(row[j].src & (M - 1)) * T + t];
 		cur = !cur;
 		if (pos >= end || st == 0)
 			break;
-		int c = re->cls[(unsigned char)s[pos]];
-		row = d->ops + (size_t)(st * re->ncls + c) * M;
-		st = d->next[st * re->ncls + c];
+		int k = (st & (d->rows - 1)) * re->stride + (re->cls[(unsigned char)s[pos]] & (re->stride - 1));
+		row = d->ops + (size_t)k * M;
+		st = d->next[k];
 		pos++;
 	}
 	int len = 0;

@@ -29,7 +29,7 @@
 
 typedef struct Item {
 	int node;
-	int src;               /* the old item it came from, or RX_FRESH */
+	int src;               /* the old item it came from (start states: 0, all unset) */
 	uint32_t mask;         /* tags passed on the way */
 } Item;
 
@@ -168,7 +168,7 @@ bool rx_tdfa_build(const Nfa *N, int start, const Regex *re, Arena *a, RegexTdfa
 	for (int e = 0; e < 2; e++) {
 		memset(X.seen, 0, (size_t)N->n);
 		ni = 0;
-		tclose(&X, start, RX_FRESH, 0, e, false, items, &ni);
+		tclose(&X, start, 0, 0, e, false, items, &ni);
 		int s = state_of(&X, items, ni, e);
 		if (e)
 			out->init_edge = s;
@@ -205,23 +205,34 @@ bool rx_tdfa_build(const Nfa *N, int start, const Regex *re, Arena *a, RegexTdfa
 			set_row(ops + (size_t)(s * ncls + c) * RX_MAX_ITEMS, items, ni);
 		}
 	}
-	int m = X.maxitems ? X.maxitems : 1;
-	if (X.too_big || (size_t)X.n * (size_t)ncls * (size_t)m * sizeof(RxOp) > RX_MAX_SUB_TABLE)
+	/* lay the tables out as rows x stride x m, m a power of two (regex.h) */
+	int m = 1, rows = 1, stride = re->stride;
+	while (m < X.maxitems)
+		m <<= 1;
+	while (rows < X.n)
+		rows <<= 1;
+	if (X.too_big || (size_t)rows * (size_t)stride * (size_t)m * sizeof(RxOp) > RX_MAX_SUB_TABLE)
 		return false;
-
-	/* rows of the widest state's width */
 	out->nstates = X.n;
+	out->rows = rows;
 	out->nitems = m;
 	out->ntags = 2 * re->ngroups;
-	out->next = next;
-	out->ops = arena_alloc(a, sizeof *out->ops * (size_t)(X.n * ncls * m));
-	for (int r = 0; r < X.n * ncls; r++)
-		memcpy(out->ops + (size_t)r * m, ops + (size_t)r * RX_MAX_ITEMS, sizeof *ops * (size_t)m);
+	out->next = arena_alloc(a, sizeof *out->next * (size_t)(rows * stride));
+	out->ops = arena_alloc(a, sizeof *out->ops * (size_t)(rows * stride * m));
+	for (int k = 0; k < rows * stride * m; k++)
+		out->ops[k].src = RX_NO_ITEM;
+	for (int s = 0; s < X.n; s++)
+		for (int c = 0; c < ncls; c++) {
+			out->next[s * stride + c] = next[s * ncls + c];
+			memcpy(out->ops + (size_t)(s * stride + c) * m, ops + (size_t)(s * ncls + c) * RX_MAX_ITEMS,
+			       sizeof *ops * (size_t)m);
+		}
 	out->init_ops = arena_alloc(a, sizeof *out->init_ops * (size_t)(2 * m));
 	memcpy(out->init_ops, init_rows[0], sizeof *ops * (size_t)m);
 	memcpy(out->init_ops + m, init_rows[1], sizeof *ops * (size_t)m);
-	out->acc = arena_alloc(a, (size_t)(2 * X.n));
-	out->acc_mask = arena_alloc(a, sizeof *out->acc_mask * (size_t)X.n);
+	out->acc = arena_alloc(a, (size_t)(2 * rows));
+	memset(out->acc, RX_NO_ITEM, (size_t)(2 * rows));
+	out->acc_mask = arena_alloc(a, sizeof *out->acc_mask * (size_t)rows);
 	for (int s = 0; s < X.n; s++)
 		accepting(&X, s, out->acc + 2 * s, &out->acc_mask[s]);
 	return true;
