@@ -441,3 +441,24 @@ int btf_chain(Session *s, const struct btf *b, int32_t type, const Node *n, Acce
 	acc->ctype = btf_type_str(b, c.t, s->arena);
 	return 0;
 }
+
+int btf_ctx_value(Session *s, const struct btf *b, int32_t type, const Node *n, Access *acc)
+{
+	if (n->ncomps || n->addr_of) {
+		acc->base = ACC_BASE_CTX;
+		return btf_chain(s, b, type, n, acc);
+	}
+	int size;
+	bool sign;
+	if (!btf_scalar(b, type, &size, &sign)) {
+		diag_at(DIAG_ERROR, "semantic error", &n->loc, "'$%s' is a '%s' passed by value: not supported", n->name,
+		        btf_type_str(b, type, s->arena));
+		return -1;
+	}
+	/* the low bytes, as the ABI passes narrower types */
+	acc->kind = ACC_CTX_INT;
+	acc->size = size;
+	acc->is_signed = sign;
+	acc->ctype = btf_type_str(b, type, s->arena);
+	return 0;
+}

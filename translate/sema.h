@@ -338,6 +338,8 @@ bool tracefs_fields(Session *s, TpFormat *fmt);
 /* List "system:event" names matching a glob, in tracefs order, through cb. */
 int tracefs_list(Session *s, const char *glob,
                  void (*cb)(const char *system, const char *event, void *ctx), void *ctx);
+/* The field called `name` of a format already read, or NULL. */
+const TpField *tracefs_field(const TpFormat *fmt, const char *name);
 /* Map a field to how stap types it: true and fill acc when readable. */
 bool tracefs_field_access(const TpField *f, Access *acc);
 
@@ -392,6 +394,11 @@ const char *btf_type_str(const struct btf *b, int32_t id, Arena *a);
  * located (acc->base, acc->off).  0, or -1 after a diagnostic at the
  * offending component. */
 int btf_chain(Session *s, const struct btf *b, int32_t type, const Node *n, Access *acc);
+/* Target node n as a value of type `type` held in the u64 context slot at
+ * acc->off (a pt_regs register, a raw tracepoint's argument): its member
+ * chain (btf_chain), or the slot's low bytes as a number.  0, or -1 after
+ * a diagnostic. */
+int btf_ctx_value(Session *s, const struct btf *b, int32_t type, const Node *n, Access *acc);
 
 /* ------------------------------------- dwarf.c, dwarf_loc.c (and usdt.c) */
 

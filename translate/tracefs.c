@@ -147,6 +147,14 @@ static const struct { const char *name; int size; bool is_signed; } ctypes[] = {
 	{"__u32", 4, false}, {"__s32", 4, true}, {"bool", 1, false},
 };
 
+const TpField *tracefs_field(const TpFormat *fmt, const char *name)
+{
+	for (int i = 0; i < fmt->nfields; i++)
+		if (!strcmp(fmt->fields[i].name, name))
+			return &fmt->fields[i];
+	return NULL;
+}
+
 bool tracefs_field_access(const TpField *f, Access *acc)
 {
 	memset(acc, 0, sizeof *acc);

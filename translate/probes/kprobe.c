@@ -625,23 +625,7 @@ static int target_kp(Session *s, ProbeInst *inst, Node *n, Access *acc)
 		reg = arg_regs[i];
 	}
 	acc->off = reg_off(s, reg);
-	if (n->ncomps || n->addr_of) {
-		acc->base = ACC_BASE_CTX;
-		return btf_chain(s, kd->btf, type, n, acc);
-	}
-	int size;
-	bool sign;
-	if (!btf_scalar(kd->btf, type, &size, &sign)) {
-		diag_at(DIAG_ERROR, "semantic error", &n->loc, "'$%s' is a '%s' passed by value: not supported",
-		        n->name, btf_type_str(kd->btf, type, s->arena));
-		return -1;
-	}
-	/* the register's low bytes, as the ABI passes narrower types */
-	acc->kind = ACC_CTX_INT;
-	acc->size = size;
-	acc->is_signed = sign;
-	acc->ctype = btf_type_str(kd->btf, type, s->arena);
-	return 0;
+	return btf_ctx_value(s, kd->btf, type, n, acc);
 }
 
 static const char *kp_vars(Session *s, const ProbeInst *inst)

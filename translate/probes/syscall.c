@@ -155,14 +155,6 @@ static Sc *find_event(Session *s, const char *event)
 	return NULL;
 }
 
-static const TpField *find_field(const TpFormat *fmt, const char *name)
-{
-	for (int i = 0; i < fmt->nfields; i++)
-		if (!strcmp(fmt->fields[i].name, name))
-			return &fmt->fields[i];
-	return NULL;
-}
-
 /* The first argument of a format: its first field after the header and
  * the call number. */
 static const TpField *first_arg(const TpFormat *fmt)
@@ -1186,7 +1178,7 @@ static int resolve_sc(Session *s, ProbeInst *inst, MoreFn more)
 	if (!listing && nm > SHARED_MIN && !uses.targets) {
 		if (!T->raw[ret]) {
 			TpFormat *raw = tracefs_format(s, "raw_syscalls", ret ? "sys_exit" : "sys_enter");
-			if (raw && find_field(raw, "id") && find_field(raw, ret ? "ret" : "args"))
+			if (raw && tracefs_field(raw, "id") && tracefs_field(raw, ret ? "ret" : "args"))
 				T->raw[ret] = raw;
 		}
 		Sc **shared = arena_alloc(s->arena, sizeof *shared * (size_t)nm);
@@ -1264,7 +1256,7 @@ static int target_sc(Session *s, ProbeInst *inst, Node *n, Access *acc)
 		}
 		if (field_target(s, inst, fmt, n, colon + 1, acc) < 0)
 			return -1;
-		const TpField *first = first_arg(fmt), *args = find_field(d->fmt, "args");
+		const TpField *first = first_arg(fmt), *args = tracefs_field(d->fmt, "args");
 		if (!first || !args)
 			return -1;
 		acc->off = args->off + (acc->off - first->off);
@@ -1291,7 +1283,7 @@ static int target_sc(Session *s, ProbeInst *inst, Node *n, Access *acc)
 		return -1;
 	}
 	/* the call's own tracepoint: its fields, stap's names without '$' */
-	const TpField *f = tracefs_fields(s, d->fmt) ? find_field(d->fmt, n->name) : NULL;
+	const TpField *f = tracefs_fields(s, d->fmt) ? tracefs_field(d->fmt, n->name) : NULL;
 	if (!f || f->is_common || !strcmp(f->name, "__syscall_nr")) {
 		diag_at(DIAG_ERROR, "semantic error", &n->loc, "unresolved target-symbol expression '$%s' in %s", n->name,
 		        d->alias);

@@ -63,14 +63,6 @@ static int resolve_tp(Session *s, ProbeInst *inst,
 	return 1; /* every instance was made through more() */
 }
 
-static const TpField *find_field(const TpFormat *fmt, const char *name)
-{
-	for (int i = 0; i < fmt->nfields; i++)
-		if (!strcmp(fmt->fields[i].name, name))
-			return &fmt->fields[i];
-	return NULL;
-}
-
 static int target_tp(Session *s, ProbeInst *inst, Node *n, Access *acc)
 {
 	TpFormat *fmt = inst->pdata;
@@ -79,7 +71,7 @@ static int target_tp(Session *s, ProbeInst *inst, Node *n, Access *acc)
 		        fmt->system, fmt->event);
 		return -1;
 	}
-	const TpField *f = find_field(fmt, n->name);
+	const TpField *f = tracefs_field(fmt, n->name);
 	if (!f || f->is_common) {
 		diag_at(DIAG_ERROR, "semantic error", &n->loc,
 		        "unresolved target-symbol expression '$%s' in %s", n->name, inst->pp_text);

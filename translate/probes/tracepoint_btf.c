@@ -65,41 +65,55 @@ static const BtfParam *find_arg(const TpBtf *d, const char *name)
 	return NULL;
 }
 
+/* A field of the event's own (not common_*) */
 static bool is_field(const TpFormat *fmt, const char *name)
 {
-	for (int i = 0; i < fmt->nfields; i++)
-		if (!fmt->fields[i].is_common && !strcmp(fmt->fields[i].name, name))
-			return true;
-	return false;
+	const TpField *f = tracefs_field(fmt, name);
+	return f && !f->is_common;
 }
 
 typedef struct Scan {
 	const TpFormat *fmt;
-	const TpBtf *d;           /* NULL: only look for a target variable */
-	const Node *why;          /* first argument the record cannot give */
-	bool any;
+	const TpBtf *d;           /* NULL: only look for what the record lacks */
+	const Node *beyond;       /* first target the record cannot give */
+	const Node *why;          /* first of those that is an argument */
 } Scan;
 
 static AstWalk scan_target(Node *n, void *ctx)
 {
 	Scan *sc = ctx;
-	if (n->kind != AST_TARGET || n->name[0] == '$' || !strcmp(n->name, "return"))
+	if (n->kind != AST_TARGET || n->name[0] == '$' || !strcmp(n->name, "return") ||
+	    !(n->ncomps || n->addr_of || !is_field(sc->fmt, n->name)))
 		return AST_DESCEND;
-	sc->any = true;
+	if (!sc->beyond)
+		sc->beyond = n;
 	if (!sc->d)
 		return AST_STOP;
 	/* a name neither has is the record's to report (or @defined's) */
-	if (!sc->why && (n->ncomps || n->addr_of || !is_field(sc->fmt, n->name)) && find_arg(sc->d, n->name))
+	if (!sc->why && find_arg(sc->d, n->name))
 		sc->why = n;
 	return AST_DESCEND;
+}
+
+static AstWalk any_target(Node *n, void *ctx)
+{
+	if (n->kind != AST_TARGET)
+		return AST_DESCEND;
+	*(bool *)ctx = true;
+	return AST_STOP;
 }
 
 void tp_btf_choose(Session *s, ProbeInst *inst)
 {
 	TpFormat *fmt = inst->pdata;
-	Scan sc = { fmt, NULL, NULL, false };
-	/* the format and BTF are read only when the body names a variable */
-	if (!inst->body || (ast_walk(inst->body, scan_target, &sc), !sc.any) || !tracefs_fields(s, fmt))
+	bool any = false;
+	/* the format is read only when the body names a variable, and BTF
+	 * only when the record cannot give one of them */
+	if (!inst->body || (ast_walk(inst->body, any_target, &any), !any) || !tracefs_fields(s, fmt))
+		return;
+	Scan sc = { fmt, NULL, NULL, NULL };
+	ast_walk(inst->body, scan_target, &sc);
+	if (!sc.beyond)
 		return;
 	TpBtf *d = arena_alloc(s->arena, sizeof *d);
 	if (!find_args(s, fmt->event, d))
@@ -165,24 +179,8 @@ static int target_tpb(Session *s, ProbeInst *inst, Node *n, Access *acc)
 		diag_note(NULL, "the arguments of this tracepoint are: %s", arg_list(s, d));
 		return -1;
 	}
-	acc->off = (int)(a - d->args) * 8;
-	if (n->ncomps || n->addr_of) {
-		acc->base = ACC_BASE_CTX;
-		return btf_chain(s, d->btf, a->type, n, acc);
-	}
-	int size;
-	bool sign;
-	if (!btf_scalar(d->btf, a->type, &size, &sign)) {
-		diag_at(DIAG_ERROR, "semantic error", &n->loc, "'$%s' is a '%s' passed by value: not supported", n->name,
-		        btf_type_str(d->btf, a->type, s->arena));
-		return -1;
-	}
-	/* the low bytes of its u64 slot */
-	acc->kind = ACC_CTX_INT;
-	acc->size = size;
-	acc->is_signed = sign;
-	acc->ctype = btf_type_str(d->btf, a->type, s->arena);
-	return 0;
+	acc->off = (int)(a - d->args) * 8; /* the u64 slots of a raw tracepoint */
+	return btf_ctx_value(s, d->btf, a->type, n, acc);
 }
 
 static const char *tpb_section(const ProbeInst *inst, Arena *a)
