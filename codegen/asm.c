@@ -736,11 +736,12 @@ static const struct { const char *name; int op; } jmps[] = {
 	{"jlt", BPF_JLT}, {"jle", BPF_JLE}, {"jsgt", BPF_JSGT}, {"jsge", BPF_JSGE},
 	{"jslt", BPF_JSLT}, {"jsle", BPF_JSLE}, {"jset", BPF_JSET},
 };
-static const struct { const char *name; int off; } data_words[] = {
-	{"lost", BSTAP_DATA_LOST}, {"target", BSTAP_DATA_TARGET}, {"state", BSTAP_DATA_STATE},
-	{"realtime", BSTAP_DATA_REALTIME}, {"stp_pid", BSTAP_DATA_STP_PID},
-	{"truncated", BSTAP_DATA_TRUNCATED}, {"unotes", BSTAP_DATA_UNOTES},
-	{"hz", BSTAP_DATA_HZ}, {"pidns", BSTAP_DATA_PIDNS}, {"userns", BSTAP_DATA_USERNS},
+/* kinfo: a fact the runtime finds only for objects that read it */
+static const struct { const char *name; int off; bool kinfo; } data_words[] = {
+	{"lost", BSTAP_DATA_LOST, false}, {"target", BSTAP_DATA_TARGET, false}, {"state", BSTAP_DATA_STATE, false},
+	{"realtime", BSTAP_DATA_REALTIME, false}, {"stp_pid", BSTAP_DATA_STP_PID, false},
+	{"truncated", BSTAP_DATA_TRUNCATED, false}, {"unotes", BSTAP_DATA_UNOTES, false},
+	{"hz", BSTAP_DATA_HZ, true}, {"pidns", BSTAP_DATA_PIDNS, true}, {"userns", BSTAP_DATA_USERNS, true},
 };
 
 static int size_of(const char *suffix)
@@ -957,6 +958,8 @@ static void one_insn(Asm *a, char *text)
 			if (!strcmp(op[1].name, data_words[i].name)) {
 				note_write(a, op[0].reg);
 				ir_emit_ldmapval(f, op[0].reg, a->env->data_map, data_words[i].off);
+				if (data_words[i].kinfo && a->env->hdr_flags)
+					*a->env->hdr_flags |= BSTAP_HF_KINFO;
 				return;
 			}
 		BAIL("unknown data word '%s' (lost, target, state, realtime, stp_pid, truncated, unotes, hz, pidns, userns)",

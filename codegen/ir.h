@@ -167,6 +167,7 @@ typedef struct CgObject {
 	uint32_t data_size;        /* bytes of the global data map's value */
 	uint32_t scratch_size;     /* largest per-CPU scratch any probe needs */
 	uint32_t merge_cpus;       /* CPUs a kernel-side statistics read merges */
+	uint32_t flags;            /* the metadata header's BSTAP_HF_* */
 	ElfProg *progs;            /* kernel programs (ELF sections) */
 	int nprogs;
 	struct bstap_probe *probes; /* the probe table: kernel and user space */
@@ -203,6 +204,7 @@ typedef struct AsmEnv {
 	int result;
 	const SrcLoc *loc;         /* the function's position, for errors */
 	int data_map;              /* the object's global data map, for lddata */
+	uint32_t *hdr_flags;       /* the object's BSTAP_HF_* (lddata of kernel facts), or NULL */
 	int maxstringlen;          /* MAXSTRINGLEN rounded up to 8 */
 	/* A new register pointing at `size` fresh bytes of per-CPU scratch
 	 * memory (a map value: readable and writable), for temporary buffers. */

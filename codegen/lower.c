@@ -467,7 +467,8 @@ static int inline_call_body(Lower *L, Node *n)
 		for (int i = 0; i < d->nparams; i++)
 			names[i] = d->params[i]->name;
 		AsmEnv env = { .f = f, .names = names, .vregs = argv, .n = d->nparams, .result = result,
-		               .loc = &d->fn->loc, .data_map = L->o->map_data, .maxstringlen = L->cap,
+		               .loc = &d->fn->loc, .data_map = L->o->map_data, .hdr_flags = &L->o->flags,
+		               .maxstringlen = L->cap,
 		               .scratch = asm_scratch, .ctx = L, .error = asm_error,
 		               /* compile-time refusals name the script's call */
 		               .call_loc = L->user_call ? L->user_call : &n->loc,

@@ -153,6 +153,7 @@ void *meta_build(CgObject *o, size_t *len)
 		                              .max_entries = o->maps[i].max_entries };
 	h.scratch_size = o->scratch_size;
 	h.merge_cpus = o->merge_cpus;
+	h.flags = o->flags;
 	h.maxstringlen = (uint32_t)s->maxstringlen;
 	PLACE(nprobes, probes_off, o->nprobes, struct bstap_probe);
 	PLACE(nmaps, maps_off, o->nmaps, struct bstap_map);

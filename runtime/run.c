@@ -370,7 +370,8 @@ static int open_and_load(Run *r, const void *image, size_t len)
 		memcpy(copy, init, isz);
 		memcpy(copy + BSTAP_DATA_TARGET, &target, 8);
 		/* HZ() and the namespaces ns_pid() & co. see ids in */
-		uint64_t hz = (uint64_t)rt_kernel_hz();
+		bool kinfo = r->meta.hdr->flags & BSTAP_HF_KINFO; /* else not worth finding */
+		uint64_t hz = kinfo ? (uint64_t)rt_kernel_hz() : 0;
 		uint64_t pidns = rt_namespace_inode(r->opt->target_ns_pid, "pid");
 		uint64_t userns = rt_namespace_inode(r->opt->target_ns_pid, "user");
 		if (r->opt->target_ns_pid && (!pidns || !userns)) {

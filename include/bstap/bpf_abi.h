@@ -39,13 +39,17 @@ struct bstap_meta_hdr {
 	uint32_t ninsns, insns_off;       /* struct bpf_insn[] of user-space probes */
 	uint32_t strtab_off, strtab_len;  /* NUL-terminated strings */
 	uint32_t globals_size;            /* value size of BSTAP_MAP_GLOBALS */
-	uint32_t flags;
+	uint32_t flags;                   /* BSTAP_HF_* */
 	uint32_t scratch_size;            /* bytes of BSTAP_MAP_SCRATCH's value */
 	uint32_t merge_cpus;              /* statistics read in kernel probes merge this
 	                                   * many CPUs' copies (0: none are read there) */
 	uint32_t maxstringlen;            /* MAXSTRINGLEN the object was compiled with */
 	uint32_t reserved[1];
 };
+
+/* The programs read HZ or the namespaces' inodes (BSTAP_DATA_HZ ...): the
+ * runtime finds them only then (/proc/config.gz, or a 100 ms measurement). */
+#define BSTAP_HF_KINFO 0x1u
 
 /* Strings are offsets into the string table. */
 typedef uint32_t bstap_str;
